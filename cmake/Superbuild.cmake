@@ -1,0 +1,111 @@
+# The superbuild: each third-party part is built once per set of inputs into the cache
+# (MICROBEAM_CACHE, default /var/cache/microbeam), so a warm rebuild only builds our code.
+include(ExternalProject)
+
+if(DEFINED ENV{MICROBEAM_CACHE})
+  set(MICROBEAM_CACHE "$ENV{MICROBEAM_CACHE}" CACHE PATH "build cache outside the repo")
+else()
+  set(MICROBEAM_CACHE "/var/cache/microbeam" CACHE PATH "build cache outside the repo")
+endif()
+set(OUT "${CMAKE_SOURCE_DIR}/out")
+file(MAKE_DIRECTORY "${OUT}")
+find_program(OBJCOPY NAMES objcopy llvm-objcopy-14 REQUIRED)
+find_program(ZSTD zstd REQUIRED)
+find_program(PYTHON3 python3 REQUIRED)
+
+# microbeam_cached_step(NAME SCRIPT s RESULT var [INPUTS files...] [ARGS args...])
+# Runs `SCRIPT DIR ARGS...` once per distinct input set; DIR is
+# ${MICROBEAM_CACHE}/NAME-KEY, KEY a hash of the script, its inputs, the source pins
+# and ARGS (which name earlier steps' directories, so their keys chain).
+function(microbeam_cached_step name)
+  cmake_parse_arguments(S "" "SCRIPT;RESULT" "INPUTS;ARGS" ${ARGN})
+  set(fingerprint "${S_ARGS}")
+  foreach(f IN LISTS S_SCRIPT S_INPUTS ITEMS cmake/debian-sources.txt cmake/fetch-debian-source.sh)
+    get_filename_component(abs "${f}" ABSOLUTE BASE_DIR "${CMAKE_SOURCE_DIR}")
+    file(SHA256 "${abs}" h)
+    file(RELATIVE_PATH rel "${CMAKE_SOURCE_DIR}" "${abs}")
+    string(APPEND fingerprint ";${rel}=${h}")
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${abs}")
+  endforeach()
+  string(SHA256 key "${fingerprint}")
+  string(SUBSTRING "${key}" 0 12 key)
+  set(dir "${MICROBEAM_CACHE}/${name}-${key}")
+  add_custom_command(OUTPUT "${dir}/.done"
+    COMMAND "${CMAKE_SOURCE_DIR}/${S_SCRIPT}" "${dir}" ${S_ARGS}
+    USES_TERMINAL COMMENT "Building ${name} (cache: ${dir})")
+  add_custom_target(${name} DEPENDS "${dir}/.done")
+  set(${S_RESULT} "${dir}" PARENT_SCOPE)
+endfunction()
+
+file(GLOB toolchain_inputs CONFIGURE_DEPENDS cmake/musl-toolchain/*)
+microbeam_cached_step(toolchain SCRIPT cmake/build-musl-toolchain.sh RESULT TOOLCHAIN_DIR
+  INPUTS ${toolchain_inputs})
+
+file(GLOB erts_inputs CONFIGURE_DEPENDS erts-static/*.sh erts-static/*.cmake.in erts-static/patches/*)
+microbeam_cached_step(erts SCRIPT erts-static/build.sh RESULT ERTS_DIR
+  INPUTS ${erts_inputs} ARGS "${TOOLCHAIN_DIR}")
+add_dependencies(erts toolchain)
+
+microbeam_cached_step(deps SCRIPT supervisor/deps/build-deps.sh RESULT DEPS_DIR
+  ARGS "${TOOLCHAIN_DIR}")
+add_dependencies(deps toolchain)
+
+file(GLOB kernel_inputs CONFIGURE_DEPENDS kernel/*.config)
+microbeam_cached_step(kernel SCRIPT kernel/build.sh RESULT KERNEL_DIR INPUTS ${kernel_inputs})
+
+# Our C++ for the musl target: a nested build of this same source tree.
+set(TARGET_BIN "${CMAKE_BINARY_DIR}/target")
+ExternalProject_Add(target
+  SOURCE_DIR "${CMAKE_SOURCE_DIR}"
+  BINARY_DIR "${TARGET_BIN}"
+  CMAKE_ARGS -DMICROBEAM_TARGET=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+             "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_DIR}/musl.cmake"
+             "-DMICROBEAM_DEPS=${DEPS_DIR}" "-DMICROBEAM_ERTS=${ERTS_DIR}"
+  BUILD_ALWAYS ON
+  INSTALL_COMMAND ""
+  USES_TERMINAL_BUILD ON
+  BUILD_BYPRODUCTS "${TARGET_BIN}/supervisor/microbeam-init" "${TARGET_BIN}/initramfs/cpio/microbeam-cpio"
+  DEPENDS toolchain erts deps)
+
+# out/microbeam-init.debug as linked; out/microbeam-init stripped, as it goes into the cpio.
+add_custom_command(OUTPUT "${OUT}/microbeam-init" "${OUT}/microbeam-init.debug"
+  COMMAND "${CMAKE_COMMAND}" -E copy "${TARGET_BIN}/supervisor/microbeam-init" "${OUT}/microbeam-init.debug"
+  COMMAND "${OBJCOPY}" --strip-all --add-gnu-debuglink=${OUT}/microbeam-init.debug
+          "${OUT}/microbeam-init.debug" "${OUT}/microbeam-init"
+  DEPENDS "${TARGET_BIN}/supervisor/microbeam-init"
+  COMMENT "Stripping /init")
+
+# The demo release, assembled for the guest (stripped .beams, only the apps it needs).
+set(RELEASE_BIN "${CMAKE_BINARY_DIR}/release")
+file(GLOB_RECURSE demo_sources CONFIGURE_DEPENDS initramfs/demo/lib/* initramfs/demo/config/* initramfs/demo/mix.exs)
+add_custom_command(OUTPUT "${RELEASE_BIN}/release.spec" "${RELEASE_BIN}/sizes.json"
+  COMMAND "${CMAKE_SOURCE_DIR}/initramfs/release/build-demo.sh" "${RELEASE_BIN}"
+  DEPENDS ${demo_sources} initramfs/release/build-demo.sh initramfs/release/assemble.escript
+  COMMENT "Building the demo release")
+
+# The initramfs: /init, the mount points, /dev/console, the release; zstd-compressed.
+configure_file(initramfs/base.spec.in "${CMAKE_BINARY_DIR}/base.spec" @ONLY)
+add_custom_command(OUTPUT "${OUT}/microbeam.cpio"
+  COMMAND "${CMAKE_COMMAND}" -E env SOURCE_DATE_EPOCH=0
+          "${TARGET_BIN}/initramfs/cpio/microbeam-cpio" -o "${CMAKE_BINARY_DIR}/microbeam.cpio.raw"
+          "${CMAKE_BINARY_DIR}/base.spec" "${RELEASE_BIN}/release.spec"
+  COMMAND "${ZSTD}" -q -f -19 --no-progress "${CMAKE_BINARY_DIR}/microbeam.cpio.raw" -o "${OUT}/microbeam.cpio"
+  DEPENDS "${OUT}/microbeam-init" "${RELEASE_BIN}/release.spec" "${CMAKE_BINARY_DIR}/base.spec"
+          "${TARGET_BIN}/initramfs/cpio/microbeam-cpio"
+  COMMENT "Writing the initramfs")
+
+add_custom_command(OUTPUT "${OUT}/bzImage"
+  COMMAND "${CMAKE_COMMAND}" -E copy "${KERNEL_DIR}/bzImage" "${OUT}/bzImage"
+  DEPENDS kernel "${KERNEL_DIR}/.done")
+
+add_custom_command(OUTPUT "${OUT}/size-report.json"
+  COMMAND "${PYTHON3}" "${CMAKE_SOURCE_DIR}/initramfs/size_report.py" --out "${OUT}/size-report.json"
+          --kernel "${OUT}/bzImage" --init "${OUT}/microbeam-init" --initramfs "${OUT}/microbeam.cpio"
+          --release-sizes "${RELEASE_BIN}/sizes.json"
+  DEPENDS "${OUT}/bzImage" "${OUT}/microbeam-init" "${OUT}/microbeam.cpio" "${RELEASE_BIN}/sizes.json"
+          initramfs/size_report.py)
+
+add_custom_target(image ALL DEPENDS "${OUT}/bzImage" "${OUT}/microbeam.cpio" "${OUT}/size-report.json")
+add_dependencies(image target)
+
+include(cmake/Tests.cmake)

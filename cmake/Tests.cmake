@@ -1,0 +1,20 @@
+# The test suite (ctest --test-dir build): unit tests of the supervisor's logic and the
+# cpio writer, the cpio writer against GNU cpio as an oracle, the hard lines of the
+# design on the built artifacts, the demo's own ExUnit tests, the CLI, and QEMU boots.
+enable_testing()
+
+add_test(NAME unit COMMAND "${TARGET_BIN}/tests/unit/microbeam_unit_tests")
+
+add_test(NAME cpio_oracle
+  COMMAND "${CMAKE_SOURCE_DIR}/tests/cpio/oracle_test.sh" "${TARGET_BIN}/initramfs/cpio/microbeam-cpio")
+
+add_test(NAME hard_lines COMMAND "${CMAKE_SOURCE_DIR}/tests/image/hard_lines_test.sh" "${OUT}")
+
+add_test(NAME demo_exunit
+  COMMAND "${CMAKE_SOURCE_DIR}/initramfs/demo/test.sh" "${CMAKE_BINARY_DIR}/demo-test")
+
+add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli)
+add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
+set_tests_properties(cli qemu_boot PROPERTIES
+  WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
+set_tests_properties(qemu_boot PROPERTIES TIMEOUT 900)

@@ -1,0 +1,49 @@
+defmodule Demo.Router do
+  @moduledoc """
+  Maps a request to `{status, headers, body, after_reply}`; `after_reply` is
+  `:none` or `{:halt, status}` (run by the connection once the reply is sent).
+  """
+
+  alias Demo.HTTP.Request
+
+  @text {"content-type", "text/plain; charset=utf-8"}
+  @json {"content-type", "application/json"}
+
+  @spec handle(Request.t()) ::
+          {pos_integer(), [{String.t(), String.t()}], iodata(), :none | {:halt, term()}}
+  def handle(%Request{method: method, path: path}), do: route(method, path)
+
+  defp route(method, "/halt/" <> arg), do: only(method, "POST", fn -> halt(arg) end)
+  defp route(method, "/"), do: get(method, fn -> text(200, "hello from MicroBEAM\n") end)
+  defp route(method, "/health"), do: get(method, fn -> json(200, %{status: "ok"}) end)
+  defp route(method, "/metrics"), do: get(method, fn -> json(200, Demo.Metrics.snapshot()) end)
+  defp route(method, "/boot"), do: get(method, fn -> json(200, Demo.BootTimeline.report()) end)
+  defp route(_method, _path), do: text(404, "not found\n")
+
+  defp get(method, fun) when method in ["GET", "HEAD"], do: fun.()
+  defp get(_method, _fun), do: not_allowed("GET, HEAD")
+
+  defp only(method, method, fun), do: fun.()
+  defp only(_method, allowed, _fun), do: not_allowed(allowed)
+
+  defp not_allowed(allow) do
+    {status, headers, body, after_reply} = text(405, "method not allowed\n")
+    {status, [{"allow", allow} | headers], body, after_reply}
+  end
+
+  defp halt(arg) do
+    cond do
+      not Demo.Config.allow_halt?() ->
+        json(403, %{error: "halt is disabled (start with -demo allow_halt true)"})
+
+      true ->
+        case Demo.Halt.parse(arg) do
+          {:ok, status} -> put_elem(json(202, %{halt: status}), 3, {:halt, status})
+          :error -> json(400, %{error: "halt status must be an integer 0..255 or abort"})
+        end
+    end
+  end
+
+  defp text(status, body), do: {status, [@text], body, :none}
+  defp json(status, term), do: {status, [@json], [Demo.JSON.encode!(term), "\n"], :none}
+end

@@ -1,0 +1,63 @@
+defmodule Demo.EndpointsTest do
+  use ExUnit.Case, async: false
+
+  alias Demo.Test.HTTPClient, as: C
+
+  test "GET /health" do
+    {200, h, body} = C.get("/health")
+    assert h["content-type"] == "application/json"
+    assert Demo.JSON.decode(body) == {:ok, %{"status" => "ok"}}
+  end
+
+  test "GET /metrics has the keys with the right types" do
+    {200, _, body} = C.get("/metrics")
+    {:ok, m} = Demo.JSON.decode(body)
+
+    for key <- ~w(os_pid emu_flavor otp_release kernel_release erts_version),
+        do: assert(is_binary(m[key]), key)
+
+    for key <- ~w(schedulers process_count memory_total uptime_ms),
+        do: assert(is_integer(m[key]) and m[key] >= 0, key)
+
+    assert m["os_pid"] == List.to_string(:os.getpid())
+    assert m["emu_flavor"] in ["jit", "emu"]
+    assert m["otp_release"] == "25"
+    assert m["schedulers"] >= 1
+  end
+
+  test "kernel_release reads the file and falls back to unknown" do
+    assert Demo.Metrics.kernel_release() == String.trim(File.read!("/proc/sys/kernel/osrelease"))
+    assert Demo.Metrics.kernel_release("/nonexistent") == "unknown"
+  end
+
+  test "GET /boot wraps the PID 1 timeline file" do
+    dir = C.scratch_dir("boot")
+    file = Path.join(dir, "boot.json")
+
+    {200, _, body} = C.get("/boot")
+    {:ok, r} = Demo.JSON.decode(body)
+    assert r["pid1"] == nil
+    assert r["pid1_error"] == "enoent"
+    assert is_integer(r["app_ready_ms"]) and r["app_ready_ms"] <= r["uptime_ms"]
+    assert is_integer(r["app_ready_monotonic_ms"])
+
+    File.write!(file, ~s({"marks": {"kernel_to_init_ms": 612, "erl_start_ms": 640}}\n))
+    Application.put_env(:demo, :boot_timeline_file, file)
+
+    try do
+      {200, _, body} = C.get("/boot")
+      {:ok, r} = Demo.JSON.decode(body)
+      assert r["pid1"] == %{"marks" => %{"kernel_to_init_ms" => 612, "erl_start_ms" => 640}}
+      assert r["pid1_error"] == nil
+      assert r["pid1_file"] == file
+
+      File.write!(file, "{not json")
+      {200, _, body} = C.get("/boot")
+      {:ok, r} = Demo.JSON.decode(body)
+      assert r["pid1"] == nil
+      assert r["pid1_error"] =~ "invalid JSON"
+    after
+      Application.put_env(:demo, :boot_timeline_file, "/nonexistent/microbeam/boot.json")
+    end
+  end
+end

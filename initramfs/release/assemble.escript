@@ -1,0 +1,426 @@
+#!/usr/bin/env escript
+%% -*- erlang -*-
+%%
+%% Stages an OTP release for the MicroBEAM guest and describes it for the cpio writer.
+%%
+%%   assemble.escript RELEASE_DIR STAGING_DIR SPEC_OUT SIZES_OUT
+%%                    [--guest-root /release] [--erts-vsn 13.1.5] [--otp-lib DIR]
+%%                    [--compress-beams]
+%%
+%% See README.md beside this file. Any bad input ends in one line on stderr naming
+%% the file at fault, and exit status 1.
+-mode(compile).
+-include_lib("kernel/include/file.hrl").
+
+-define(MARKER, ".assemble-escript-staging").
+%% Chunks beam_lib:strip/1 keeps (OTP 25); "Attr" is kept as well: it holds
+%% module_info(attributes) (-behaviour, -vsn, Elixir's persisted attributes),
+%% which libraries may read at run time. Stripping gzips; beams are written
+%% uncompressed unless --compress-beams (the cpio is compressed as a whole).
+-define(EXTRA_CHUNKS, ["Attr"]).
+-define(ALLOWED_CHUNKS, ["AtU8", "Atom", "Code", "StrT", "ImpT", "ExpT", "FunT", "LitT",
+                         "Line", "Type", "Meta", "Attr"]).
+-define(REQUIRED_CHUNKS, ["Code", "ImpT", "ExpT"]).
+-define(HELPERS, ["erl_child_setup", "inet_gethost"]).
+
+main(Args) ->
+    try
+        run(parse_args(Args)),
+        halt(0)
+    catch
+        throw:{fail, Message} ->
+            io:put_chars(standard_error, ["assemble: ", Message, "\n"]),
+            halt(1);
+        Class:Reason ->
+            io:put_chars(standard_error,
+                         io_lib:format("assemble: internal error: ~tW~n", [{Class, Reason}, 12])),
+            halt(2)
+    end.
+
+fail(Format, Args) -> throw({fail, io_lib:format(Format, Args)}).
+
+usage() ->
+    fail("usage: assemble.escript RELEASE_DIR STAGING_DIR SPEC_OUT SIZES_OUT "
+         "[--guest-root /release] [--erts-vsn VSN] [--otp-lib DIR] [--compress-beams]", []).
+
+%%% Arguments
+
+parse_args(Args) ->
+    Defaults = #{guest_root => "/release", erts_vsn => undefined,
+                 otp_lib => code:lib_dir(), compress => false},
+    parse_args(Args, [], Defaults).
+
+parse_args(["--guest-root", Root | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{guest_root => Root});
+parse_args(["--erts-vsn", Vsn | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{erts_vsn => Vsn});
+parse_args(["--otp-lib", Dir | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{otp_lib => Dir});
+parse_args(["--compress-beams" | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{compress => true});
+parse_args(["--" ++ _ | _], _Pos, _Opts) -> usage();
+parse_args([Arg | Rest], Pos, Opts) -> parse_args(Rest, [Arg | Pos], Opts);
+parse_args([], [Sizes, Spec, Staging, Release], Opts) ->
+    GuestRoot = check_guest_root(maps:get(guest_root, Opts)),
+    Opts#{release => filename:absname(Release), staging => filename:absname(Staging),
+          spec => Spec, sizes => Sizes, guest_root => GuestRoot};
+parse_args([], _Pos, _Opts) -> usage().
+
+check_guest_root("/" ++ _ = Root) ->
+    Clean = string:trim(Root, trailing, "/"),
+    Parts = filename:split(Clean),
+    case Clean =/= "" andalso lists:all(fun(P) -> P =/= ".." andalso P =/= "." end, Parts) of
+        true -> check_name(Clean), Clean;
+        false -> fail("--guest-root ~ts must be an absolute directory other than /", [Root])
+    end;
+check_guest_root(Root) -> fail("--guest-root ~ts must be an absolute path", [Root]).
+
+%%% The whole job
+
+run(#{release := Rel, staging := Staging, guest_root := GuestRoot} = Opts) ->
+    filelib:is_dir(Rel) orelse fail("release directory ~ts does not exist", [Rel]),
+    {ErtsVsn, RelVsn} = read_start_erl_data(Rel),
+    check_erts_option(maps:get(erts_vsn, Opts), ErtsVsn, Rel),
+    VsnDir = filename:join([Rel, "releases", RelVsn]),
+    BootFile = filename:join(VsnDir, "start.boot"),
+    {script, {RelName, _}, Instrs} = read_boot(BootFile, RelVsn),
+    RelApps = read_rel(filename:join(VsnDir, RelName ++ ".rel"), RelName, RelVsn, ErtsVsn),
+    {Staged, Skipped} = lists:partition(fun({_, _, Type}) -> Type =/= none end, RelApps),
+    Sources = [{App, Vsn, locate_app(App, Vsn, Rel, maps:get(otp_lib, Opts))}
+               || {App, Vsn, _} <- Staged],
+
+    Dest = filename:join(Staging, tl(GuestRoot)),
+    prepare_dest(Dest),
+    Compress = maps:get(compress, Opts),
+    AppFiles = lists:append([stage_app(App, Vsn, Src, Dest, Compress)
+                             || {App, Vsn, Src} <- Sources]),
+    RelDest = filename:join(["releases", RelVsn]),
+    Consolidated = stage_beam_dir(filename:join(VsnDir, "consolidated"), Dest,
+                                  filename:join(RelDest, "consolidated"), Compress),
+    Boot = rewrite_boot(Instrs, Skipped),
+    BootRel = filename:join(RelDest, "start.boot"),
+    write(Dest, BootRel, term_to_binary({script, {RelName, RelVsn}, Boot})),
+    verify_boot(Boot, [A || {A, _, _} <- Staged], Dest, BootFile),
+    Config = stage_config(VsnDir, Dest, RelDest),
+    StartErl = filename:join("releases", "start_erl.data"),
+    copy(filename:join(Rel, StartErl), Dest, StartErl),
+    Files = lists:sort(AppFiles ++ Consolidated ++ [{BootRel, 8#644}, {StartErl, 8#644} | Config]),
+
+    write_spec(maps:get(spec, Opts), Files, Dest, GuestRoot, ErtsVsn),
+    Sizes = write_sizes(maps:get(sizes, Opts), Sources, Files, Dest),
+    io:format("assemble: staged ~ts-~ts (~ts) into ~ts: ~b files, ~b bytes~n",
+              [RelName, RelVsn, lists:join(" ", [atom_to_list(A) || {A, _, _} <- Sources]),
+               Dest, length(Files), Sizes]).
+
+%%% Inputs
+
+read_start_erl_data(Rel) ->
+    File = filename:join([Rel, "releases", "start_erl.data"]),
+    case file:read_file(File) of
+        {ok, Bin} ->
+            case string:lexemes(unicode:characters_to_list(Bin), " \t\r\n") of
+                [Erts, Vsn] -> check_name(Vsn), {Erts, Vsn};
+                _ -> fail("~ts: expected \"ERTS_VSN REL_VSN\", found ~tp", [File, Bin])
+            end;
+        {error, Reason} -> fail_file(File, Reason)
+    end.
+
+check_erts_option(undefined, _ErtsVsn, _Rel) -> ok;
+check_erts_option(Vsn, Vsn, _Rel) -> ok;
+check_erts_option(Wanted, ErtsVsn, Rel) ->
+    fail("~ts/releases/start_erl.data names ERTS ~ts but --erts-vsn is ~ts",
+         [Rel, ErtsVsn, Wanted]).
+
+read_boot(File, RelVsn) ->
+    Bin = case file:read_file(File) of
+              {ok, B} -> B;
+              {error, Reason} -> fail_file(File, Reason)
+          end,
+    try binary_to_term(Bin) of
+        {script, {Name, RelVsn}, Instrs} = Script when is_list(Name), is_list(Instrs) ->
+            Script;
+        {script, {_Name, Other}, _} ->
+            fail("~ts is for release version ~tp, start_erl.data says ~ts", [File, Other, RelVsn]);
+        _ ->
+            fail("~ts is not a boot script ({script, {Name, Vsn}, Instructions})", [File])
+    catch
+        error:badarg -> fail("~ts is corrupt (not an Erlang external term)", [File])
+    end.
+
+%% [{App, Vsn, Type}] from the .rel; Type is permanent, transient, temporary, load or none.
+read_rel(File, Name, Vsn, ErtsVsn) ->
+    case file:consult(File) of
+        {ok, [{release, {Name, Vsn}, {erts, ErtsVsn}, Apps}]} when is_list(Apps) ->
+            [rel_app(A, File) || A <- Apps];
+        {ok, [{release, {Name, Vsn}, {erts, Other}, _}]} ->
+            fail("~ts names ERTS ~tp, start_erl.data says ~ts", [File, Other, ErtsVsn]);
+        {ok, _} ->
+            fail("~ts is not {release, {~tp, ~tp}, {erts, ~tp}, Apps}", [File, Name, Vsn, ErtsVsn]);
+        {error, Reason} when is_atom(Reason) -> fail_file(File, Reason);
+        {error, Reason} -> fail("~ts is corrupt: ~ts", [File, file:format_error(Reason)])
+    end.
+
+rel_app({App, Vsn}, _File) when is_atom(App), is_list(Vsn) -> {App, Vsn, permanent};
+rel_app({App, Vsn, Type}, _File) when is_atom(App), is_list(Vsn), is_atom(Type) -> {App, Vsn, Type};
+rel_app({App, Vsn, Inc}, _File) when is_atom(App), is_list(Vsn), is_list(Inc) -> {App, Vsn, permanent};
+rel_app({App, Vsn, Type, _Inc}, _File) when is_atom(App), is_list(Vsn), is_atom(Type) ->
+    {App, Vsn, Type};
+rel_app(Other, File) -> fail("~ts: bad application entry ~tp", [File, Other]).
+
+%% The release's own lib/ first; OTP applications left out of it (mix release with
+%% include_erts: false does that) come from --otp-lib, in exactly the named version.
+locate_app(App, Vsn, Rel, OtpLib) ->
+    Dir = atom_to_list(App) ++ "-" ++ Vsn,
+    Candidates = [filename:join([Rel, "lib", Dir]), filename:join(OtpLib, Dir)],
+    case [D || D <- Candidates, filelib:is_dir(filename:join(D, "ebin"))] of
+        [Found | _] -> check_app_file(App, Vsn, Found), Found;
+        [] -> fail("application ~ts named in the .rel is in neither ~ts/lib nor ~ts",
+                   [Dir, Rel, OtpLib])
+    end.
+
+check_app_file(App, Vsn, Dir) ->
+    File = filename:join([Dir, "ebin", atom_to_list(App) ++ ".app"]),
+    case file:consult(File) of
+        {ok, [{application, App, Props}]} when is_list(Props) ->
+            case proplists:get_value(vsn, Props) of
+                Vsn -> ok;
+                Other -> fail("~ts has vsn ~tp, the .rel wants ~ts", [File, Other, Vsn])
+            end;
+        {ok, _} -> fail("~ts is not {application, ~tp, Props}", [File, App]);
+        {error, Reason} when is_atom(Reason) -> fail_file(File, Reason);
+        {error, Reason} -> fail("~ts is corrupt: ~ts", [File, file:format_error(Reason)])
+    end.
+
+%%% Staging
+
+prepare_dest(Dest) ->
+    case file:read_file_info(Dest) of
+        {error, enoent} ->
+            ok;
+        {ok, _} ->
+            filelib:is_regular(filename:join(Dest, ?MARKER))
+                orelse fail("~ts exists and was not made by assemble.escript: remove it", [Dest]),
+            ok = file:del_dir_r(Dest)
+    end,
+    ok = filelib:ensure_dir(filename:join(Dest, ?MARKER)),
+    ok = file:write_file(filename:join(Dest, ?MARKER), <<>>).
+
+%% Returns [{RelativePath, Mode}] of what it wrote under Dest.
+stage_app(App, Vsn, Src, Dest, Compress) ->
+    AppDir = filename:join("lib", atom_to_list(App) ++ "-" ++ Vsn),
+    AppFile = atom_to_list(App) ++ ".app",
+    Ebin = filename:join(AppDir, "ebin"),
+    Beams = stage_beam_dir(filename:join(Src, "ebin"), Dest, Ebin, Compress),
+    copy(filename:join([Src, "ebin", AppFile]), Dest, filename:join(Ebin, AppFile)),
+    Priv = copy_tree(filename:join(Src, "priv"), Dest, filename:join(AppDir, "priv")),
+    [{filename:join(Ebin, AppFile), 8#644} | Beams ++ Priv].
+
+stage_beam_dir(SrcDir, Dest, RelDir, Compress) ->
+    Beams = lists:sort(filelib:wildcard("*.beam", SrcDir)),
+    [begin
+         Rel = filename:join(RelDir, B),
+         write(Dest, Rel, strip_beam(filename:join(SrcDir, B), Compress)),
+         {Rel, 8#644}
+     end || B <- Beams].
+
+strip_beam(File, Compress) ->
+    Bin = case file:read_file(File) of
+              {ok, B} -> B;
+              {error, Reason} -> fail_file(File, Reason)
+          end,
+    Stripped = case beam_lib:strip(Bin, ?EXTRA_CHUNKS) of
+                   {ok, {_Mod, S}} -> S;
+                   {error, beam_lib, Why} -> beam_error(File, Why)
+               end,
+    Plain = case Stripped of
+                <<31, 139, _/binary>> -> zlib:gunzip(Stripped);
+                _ -> Stripped
+            end,
+    check_chunks(File, Plain),
+    case Compress of
+        true -> zlib:gzip(Plain);
+        false -> Plain
+    end.
+
+%% The stripped module must name itself as its file does and hold only loader chunks.
+check_chunks(File, Bin) ->
+    Expected = filename:basename(File, ".beam"),
+    case beam_lib:all_chunks(Bin) of
+        {ok, Mod, Chunks} ->
+            Ids = [Id || {Id, _} <- Chunks],
+            atom_to_list(Mod) =:= Expected
+                orelse fail("~ts holds module ~tp, not ~ts", [File, Mod, Expected]),
+            [fail("~ts still has chunk ~ts after stripping", [File, Id])
+             || Id <- Ids, not lists:member(Id, ?ALLOWED_CHUNKS)],
+            [fail("~ts has no ~ts chunk", [File, Id])
+             || Id <- ?REQUIRED_CHUNKS, not lists:member(Id, Ids)],
+            lists:member("AtU8", Ids) orelse lists:member("Atom", Ids)
+                orelse fail("~ts has no atom table", [File]),
+            ok;
+        {error, beam_lib, Why} -> beam_error(File, Why)
+    end.
+
+%% beam_lib names the binary it was given; name the file instead, on one line.
+beam_error(File, Why) when is_tuple(Why), tuple_size(Why) >= 2 ->
+    Text = beam_lib:format_error(setelement(2, Why, File)),
+    fail("invalid .beam: ~ts", [string:trim(lists:flatten(Text))]);
+beam_error(File, Why) -> fail("invalid .beam ~ts: ~tp", [File, Why]).
+
+copy_tree(Src, Dest, Rel) ->
+    case filelib:is_dir(Src) of
+        false -> [];
+        true ->
+            {ok, Names} = file:list_dir(Src),
+            lists:append([copy_entry(filename:join(Src, N), Dest, filename:join(Rel, N))
+                          || N <- lists:sort(Names)])
+    end.
+
+copy_entry(Src, Dest, Rel) ->
+    case file:read_file_info(Src) of
+        {ok, #file_info{type = directory}} -> copy_tree(Src, Dest, Rel);
+        {ok, #file_info{type = regular, mode = Mode}} ->
+            copy(Src, Dest, Rel),
+            Exec = Mode band 8#111 =/= 0,
+            [{Rel, case Exec of true -> 8#755; false -> 8#644 end}];
+        {ok, _} -> fail("~ts is neither a file nor a directory", [Src]);
+        {error, Reason} -> fail_file(Src, Reason)
+    end.
+
+stage_config(VsnDir, Dest, RelDest) ->
+    SysConfig = filename:join(VsnDir, "sys.config"),
+    SysRel = filename:join(RelDest, "sys.config"),
+    case filelib:is_regular(SysConfig) of
+        true ->
+            case file:consult(SysConfig) of
+                {ok, [Terms]} when is_list(Terms) -> copy(SysConfig, Dest, SysRel);
+                {ok, _} -> fail("~ts must hold exactly one list", [SysConfig]);
+                {error, Reason} when is_atom(Reason) -> fail_file(SysConfig, Reason);
+                {error, Reason} ->
+                    fail("~ts is corrupt: ~ts", [SysConfig, file:format_error(Reason)])
+            end;
+        false ->
+            write(Dest, SysRel, <<"[].\n">>)
+    end,
+    VmArgs = filename:join(VsnDir, "vm.args"),
+    VmRel = filename:join(RelDest, "vm.args"),
+    case filelib:is_regular(VmArgs) of
+        true -> copy(VmArgs, Dest, VmRel), [{SysRel, 8#644}, {VmRel, 8#644}];
+        false -> [{SysRel, 8#644}]
+    end.
+
+copy(Src, Dest, Rel) ->
+    case file:read_file(Src) of
+        {ok, Bin} -> write(Dest, Rel, Bin);
+        {error, Reason} -> fail_file(Src, Reason)
+    end.
+
+write(Dest, Rel, Bin) ->
+    check_name(Rel),
+    Path = filename:join(Dest, Rel),
+    ok = filelib:ensure_dir(Path),
+    case file:write_file(Path, Bin) of
+        ok -> ok;
+        {error, Reason} -> fail("cannot write ~ts: ~ts", [Path, file:format_error(Reason)])
+    end.
+
+%% The cpio spec is split on blanks and cut at '#'.
+check_name(Name) ->
+    case [C || C <- Name, C =:= $\s orelse C =:= $\t orelse C =:= $# orelse C < 32] of
+        [] -> ok;
+        _ -> fail("path ~tp has a blank, '#' or control character the cpio spec cannot carry", [Name])
+    end.
+
+fail_file(File, enoent) -> fail("missing file: ~ts", [File]);
+fail_file(File, Reason) -> fail("cannot read ~ts: ~ts", [File, file:format_error(Reason)]).
+
+%%% The boot script
+
+%% Every path becomes $ROOT-relative ($RELEASE_LIB is mix's name for $ROOT/lib), so
+%% the guest needs only -root. Applications of type none are not staged: their
+%% path + primLoad pairs go, and their directories leave the code path.
+rewrite_boot(Instrs, Skipped) ->
+    SkippedDirs = ["$ROOT/lib/" ++ atom_to_list(A) ++ "-" ++ V ++ "/ebin" || {A, V, _} <- Skipped],
+    rewrite(Instrs, fun normalise_dir/1, SkippedDirs).
+
+rewrite([{path, Dirs}, {primLoad, _} = Load | Rest], Norm, Skipped) ->
+    Paths = [Norm(D) || D <- Dirs],
+    case [D || D <- Paths, lists:member(D, Skipped)] of
+        [] -> [{path, Paths}, Load | rewrite(Rest, Norm, Skipped)];
+        _ -> rewrite(Rest, Norm, Skipped)
+    end;
+rewrite([{path, Dirs} | Rest], Norm, Skipped) ->
+    [{path, [D || D <- [Norm(D0) || D0 <- Dirs], not lists:member(D, Skipped)]}
+     | rewrite(Rest, Norm, Skipped)];
+rewrite([Instr | Rest], Norm, Skipped) -> [Instr | rewrite(Rest, Norm, Skipped)];
+rewrite([], _Norm, _Skipped) -> [].
+
+normalise_dir("$RELEASE_LIB/../" ++ Rest) -> "$ROOT/" ++ Rest;
+normalise_dir("$RELEASE_LIB/" ++ Rest) -> "$ROOT/lib/" ++ Rest;
+normalise_dir(Dir) -> Dir.
+
+%% Checks the rewritten script against the staged tree: every code path exists,
+%% every module it loads is there, every application it loads or starts is staged.
+verify_boot(Instrs, Apps, Dest, BootFile) ->
+    lists:foldl(fun(I, Path) -> verify_instr(I, Path, Apps, Dest, BootFile) end, [], Instrs),
+    ok.
+
+verify_instr({path, Dirs}, _Path, _Apps, Dest, BootFile) ->
+    [begin
+         Host = guest_dir(Dir, Dest, BootFile),
+         filelib:is_dir(Host) orelse fail("~ts: code path ~ts is not in the staged release",
+                                          [BootFile, Dir]),
+         Host
+     end || Dir <- Dirs];
+verify_instr({primLoad, Mods}, Path, _Apps, _Dest, BootFile) ->
+    [lists:any(fun(D) -> filelib:is_regular(filename:join(D, atom_to_list(M) ++ ".beam")) end, Path)
+         orelse fail("~ts loads module ~tp, which is not in the staged release", [BootFile, M])
+     || M <- Mods],
+    Path;
+verify_instr({apply, {application, F, [AppArg | _]}}, Path, Apps, _Dest, BootFile)
+  when F =:= load; F =:= start_boot ->
+    App = case AppArg of
+              {application, A, _} -> A;
+              A -> A
+          end,
+    lists:member(App, Apps)
+        orelse fail("~ts: ~ts of ~tp, which the .rel does not ship", [BootFile, F, App]),
+    Path;
+verify_instr(_Instr, Path, _Apps, _Dest, _BootFile) -> Path.
+
+guest_dir("$ROOT/" ++ Rest, Dest, _BootFile) -> filename:join(Dest, Rest);
+guest_dir(Dir, _Dest, BootFile) ->
+    fail("~ts: code path ~ts uses a boot variable other than $ROOT", [BootFile, Dir]).
+
+%%% Outputs
+
+write_spec(SpecOut, Files, Dest, GuestRoot, ErtsVsn) ->
+    Bin = GuestRoot ++ "/erts-" ++ ErtsVsn ++ "/bin",
+    FileLines = [{GuestRoot ++ "/" ++ Rel,
+                  io_lib:format("file ~ts ~ts ~4.8.0B 0 0~n",
+                                [GuestRoot ++ "/" ++ Rel, filename:join(Dest, Rel), Mode])}
+                 || {Rel, Mode} <- Files],
+    LinkLines = [{Bin ++ "/" ++ H, io_lib:format("slink ~ts/~ts /init 0777 0 0~n", [Bin, H])}
+                 || H <- ?HELPERS],
+    Dirs = lists:usort(lists:append([ancestors(filename:dirname(P)) || {P, _} <- FileLines ++ LinkLines])),
+    DirLines = [{D, io_lib:format("dir ~ts 0755 0 0~n", [D])} || D <- Dirs],
+    Lines = [L || {_, L} <- lists:keysort(1, DirLines ++ FileLines ++ LinkLines)],
+    check_name(filename:join(Dest, "x")),
+    write_out(SpecOut, ["# The staged release, by initramfs/release/assemble.escript\n" | Lines]).
+
+ancestors("/") -> [];
+ancestors(Dir) -> [Dir | ancestors(filename:dirname(Dir))].
+
+%% {"apps":{APP:BYTES,...},"release_total":BYTES}; returns the total.
+write_sizes(SizesOut, Sources, Files, Dest) ->
+    Size = fun(Rel) -> filelib:file_size(filename:join(Dest, Rel)) end,
+    Total = lists:sum([Size(R) || {R, _} <- Files]),
+    PerApp = [{atom_to_list(App),
+               lists:sum([Size(R) || {R, _} <- Files,
+                                     lists:prefix("lib/" ++ atom_to_list(App) ++ "-" ++ Vsn ++ "/", R)])}
+              || {App, Vsn, _} <- Sources],
+    Apps = lists:join(",", [io_lib:format("\"~ts\":~b", [A, B]) || {A, B} <- lists:sort(PerApp)]),
+    write_out(SizesOut, ["{\"apps\":{", Apps, "},\"release_total\":", integer_to_list(Total), "}\n"]),
+    Total.
+
+write_out(File, IoData) ->
+    ok = filelib:ensure_dir(File),
+    case file:write_file(File, unicode:characters_to_binary(IoData)) of
+        ok -> ok;
+        {error, Reason} -> fail("cannot write ~ts: ~ts", [File, file:format_error(Reason)])
+    end.

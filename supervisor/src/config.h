@@ -1,0 +1,53 @@
+// PID 1's configuration: what the kernel command line and init's argv ask for.
+// Pure functions only: parsing never touches the system, so tests call it directly.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace microbeam {
+
+// What PID 1 does when the BEAM stops (halts, crashes, or cannot start).
+enum class ExitPolicy { kPoweroff, kReboot, kRestart, kShell };
+
+std::string_view ExitPolicyName(ExitPolicy policy);
+
+struct Config {
+  bool emergency_shell = false;          // --emergency-shell: rescue shell before the BEAM
+  ExitPolicy exit_policy = ExitPolicy::kPoweroff;
+  absl::Duration shutdown_timeout = absl::Seconds(10);
+  std::string hostname = "microbeam";
+  // Kept in the bounding set; everything else is dropped before erl_start.
+  // CAP_SYS_BOOT lets PID 1 carry out the exit policy after a restart by re-exec;
+  // CAP_NET_BIND_SERVICE lets a release listen on ports below 1024.
+  std::vector<std::string> keep_caps = {"cap_sys_boot", "cap_net_bind_service"};
+  std::vector<std::string> erl_flags;    // extra emulator (+X) and init (-x) flags
+  std::string console = "/dev/console";
+  std::string release_root = "/release";
+  bool debug_exit = false;               // report the exit status on QEMU's isa-debug-exit port
+  int restart_limit = 5;                 // restarts within restart_window before the rescue shell
+  absl::Duration restart_window = absl::Seconds(60);
+};
+
+struct ParsedConfig {
+  Config config;
+  // One line each, naming the key, the bad value and what is used instead.
+  std::vector<std::string> warnings;
+};
+
+// Splits a kernel command line into parameters the way the kernel does: on blanks,
+// with double quotes grouping (and removed), e.g. `a="b c"` -> `a=b c`.
+std::vector<std::string> SplitKernelCmdline(std::string_view cmdline);
+
+// Splits a flag string shell-like: blanks separate, '...' and "..." group.
+std::vector<std::string> SplitFlags(std::string_view flags);
+
+// Builds the configuration from kernel parameters (/proc/cmdline, split) and init's argv
+// (without argv[0]). Keys are `microbeam.*`; other parameters belong to the kernel.
+ParsedConfig ParseConfig(const std::vector<std::string>& kernel_params,
+                         const std::vector<std::string>& init_args);
+
+}  // namespace microbeam

@@ -1,0 +1,20 @@
+#include "early_mounts.h"
+
+#include <sys/mount.h>
+
+namespace microbeam {
+
+std::vector<MountSpec> EarlyMounts() {
+  constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  return {
+      {"proc", "/proc", "proc", kSafe, ""},
+      {"sysfs", "/sys", "sysfs", kSafe, ""},
+      {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755"},
+      {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666"},
+      {"tmpfs", "/dev/shm", "tmpfs", kSafe, "mode=1777"},
+      {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+      {"tmpfs", "/run", "tmpfs", kSafe, "mode=0755"},
+  };
+}
+
+}  // namespace microbeam

@@ -1,0 +1,58 @@
+#include "emulator_args.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace microbeam {
+
+absl::StatusOr<Release> ParseStartErlData(std::string_view content, std::string_view root) {
+  std::vector<std::string_view> fields =
+      absl::StrSplit(content, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());
+  if (fields.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        root, "/releases/start_erl.data: expected \"ERTS_VSN REL_VSN\", found ", fields.size(), " fields"));
+  }
+  for (std::string_view f : fields) {
+    for (char c : f) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' && c != '+') {
+        return absl::InvalidArgumentError(
+            absl::StrCat(root, "/releases/start_erl.data: bad version \"", f, "\""));
+      }
+    }
+  }
+  return Release{std::string(root), std::string(fields[0]), std::string(fields[1])};
+}
+
+std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config& config) {
+  std::vector<std::string> emulator_flags;
+  std::vector<std::string> init_flags;
+  bool in_emulator_flag = false;
+  for (const std::string& f : config.erl_flags) {
+    if (f.starts_with("+")) {
+      emulator_flags.push_back(absl::StrCat("-", f.substr(1)));
+      in_emulator_flag = true;
+    } else if (f.starts_with("-")) {
+      init_flags.push_back(f);
+      in_emulator_flag = false;
+    } else {
+      (in_emulator_flag ? emulator_flags : init_flags).push_back(f);
+    }
+  }
+  std::vector<std::string> args = {"beam"};
+  args.insert(args.end(), emulator_flags.begin(), emulator_flags.end());
+  args.insert(args.end(), {"--", "-root", release.root, "-bindir", release.BinDir(), "-progname",
+                           "erl", "--", "-home", "/", "-boot", release.BootFile(), "-noshell",
+                           "-noinput"});
+  if (release.has_sys_config) args.insert(args.end(), {"-config", release.SysConfig()});
+  args.insert(args.end(), init_flags.begin(), init_flags.end());
+  return args;
+}
+
+std::vector<std::string> BuildEmulatorEnv(const Release& release) {
+  return {"BINDIR=" + release.BinDir(), "ROOTDIR=" + release.root, "EMU=beam",
+          "PROGNAME=erl", "HOME=/", "PATH=/usr/bin:/bin", "TERM=vt100"};
+}
+
+}  // namespace microbeam

@@ -1,0 +1,36 @@
+// The release PID 1 boots, and the argv that erl_start gets for it: what erlexec
+// would build from `bin/RELEASE start`, computed here without a shell or erlexec.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config.h"
+
+namespace microbeam {
+
+struct Release {
+  std::string root;      // e.g. /release
+  std::string erts_vsn;  // from releases/start_erl.data, e.g. 13.1.5
+  std::string rel_vsn;   // e.g. 0.1.0
+  bool has_sys_config = false;
+
+  std::string BinDir() const { return root + "/erts-" + erts_vsn + "/bin"; }
+  std::string BootFile() const { return root + "/releases/" + rel_vsn + "/start"; }  // + .boot
+  std::string SysConfig() const { return root + "/releases/" + rel_vsn + "/sys"; }   // + .config
+};
+
+// Parses releases/start_erl.data ("ERTS_VSN REL_VSN"); the error names the file.
+absl::StatusOr<Release> ParseStartErlData(std::string_view content, std::string_view root);
+
+// argv for erl_start: emulator flags, then `--`, then init's flags. Flags from
+// microbeam.erl_flags that start with '+' are emulator flags (as erl's `+S 2` is `-S 2`
+// to the emulator); the rest are init/plain flags, given last so they win.
+std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config& config);
+
+// The environment erlexec would set for the emulator.
+std::vector<std::string> BuildEmulatorEnv(const Release& release);
+
+}  // namespace microbeam

@@ -1,0 +1,143 @@
+// microbeam-init: PID 1 of a MicroBEAM guest, and (by argv[0]) ERTS's helper programs.
+//
+//   /init                         mounts, console, config, capabilities, then erl_start
+//   .../erl_child_setup           ERTS's port-program spawner (exec'd by the BEAM)
+//   .../inet_gethost              ERTS's name resolver helper (exec'd by the kernel app)
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "boot_timeline.h"
+#include "capabilities.h"
+#include "config.h"
+#include "early_mounts.h"
+#include "emulator_args.h"
+#include "rescue_shell.h"
+#include "shutdown.h"
+#include "system.h"
+
+extern "C" {
+void erl_start(int argc, char** argv);
+int erl_child_setup_main(int argc, char** argv);
+int inet_gethost_main(int argc, char** argv);
+}
+
+namespace microbeam {
+namespace {
+
+void Say(std::string_view line) {
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+std::string_view BaseName(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+Config LoadConfig(int argc, char** argv) {
+  std::vector<std::string> kernel_params;
+  if (absl::StatusOr<std::string> cmdline = sys::ReadFile("/proc/cmdline"); cmdline.ok()) {
+    kernel_params = SplitKernelCmdline(*cmdline);
+  } else {
+    Say(absl::StrCat("microbeam: ", cmdline.status().message(), "; using the defaults"));
+  }
+  ParsedConfig parsed = ParseConfig(kernel_params, std::vector<std::string>(argv + 1, argv + argc));
+  for (const std::string& warning : parsed.warnings) Say(warning);
+  return parsed.config;
+}
+
+// Finds and checks the release; the error says which file is missing or bad.
+absl::StatusOr<Release> LoadRelease(const Config& config) {
+  std::string start_erl = config.release_root + "/releases/start_erl.data";
+  absl::StatusOr<std::string> data = sys::ReadFile(start_erl);
+  if (!data.ok()) return data.status();
+  absl::StatusOr<Release> release = ParseStartErlData(*data, config.release_root);
+  if (!release.ok()) return release.status();
+  if (!sys::Exists(release->BootFile() + ".boot")) {
+    return absl::NotFoundError(absl::StrCat(release->BootFile(), ".boot: missing boot file"));
+  }
+  release->has_sys_config = sys::Exists(release->SysConfig() + ".config");
+  return release;
+}
+
+[[noreturn]] void StartBeam(const Release& release, const Config& config, BootTimeline& timeline) {
+  std::vector<std::string> args = BuildEmulatorArgs(release, config);
+  for (const std::string& env : BuildEmulatorEnv(release)) putenv(strdup(env.c_str()));
+  timeline.Mark("erl_start");
+  Say(timeline.ConsoleLine());
+  if (absl::Status s = sys::WriteFile(kBootTimelineFile, timeline.Json()); !s.ok()) {
+    Say(absl::StrCat("microbeam: ", s.message()));
+  }
+  Say(absl::StrCat("microbeam: starting ERTS ", release.erts_vsn, ", release ", release.rel_vsn,
+                   " at ", release.root));
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  erl_start(static_cast<int>(args.size()), argv.data());
+  // erl_start only comes back if the emulator's main thread ends without exiting.
+  EndOfBeam("returned from erl_start", 0);
+}
+
+[[noreturn]] void RunPid1(int argc, char** argv, char** envp) {
+  BootTimeline timeline;
+  timeline.Mark("init_entered");
+  for (const MountSpec& m : EarlyMounts()) {
+    if (absl::Status s = sys::Mount(m); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
+  }
+  Config config = LoadConfig(argc, argv);
+  if (absl::Status s = sys::AttachConsole(config.console); !s.ok()) {
+    Say(absl::StrCat("microbeam: console ", config.console, ": ", s.message(), "; keeping the kernel's"));
+  }
+  timeline.Mark("mounts_done");
+  PrepareShutdown(config, argv, envp);
+  InstallCrashHandlers();
+  if (absl::Status s = sys::SetHostname(config.hostname); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
+  if (absl::Status s = sys::BringUpLoopback(); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
+  if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
+  if (config.debug_exit) {
+    if (absl::Status s = sys::EnableDebugExitPort(); !s.ok()) {
+      Say(absl::StrCat("microbeam: microbeam.debug_exit: ", s.message(), "; status stays in the guest"));
+    }
+  }
+  if (config.emergency_shell) {
+    RunRescueShell("--emergency-shell on the command line");
+    Say("microbeam: leaving the rescue shell; booting the release");
+  }
+  absl::StatusOr<Release> release = LoadRelease(config);
+  while (!release.ok()) {
+    std::string why = absl::StrCat("the BEAM cannot start: ", release.status().message());
+    Say(absl::StrCat("microbeam: ", why));
+    if (RunRescueShell(why) == ShellExit::kConsoleGone) EndOfBeam("could not start", 1);
+    release = LoadRelease(config);
+  }
+  if (absl::Status s = RestrictCapabilities(config.keep_caps); !s.ok()) {
+    Say(absl::StrCat("microbeam: capabilities: ", s.message(), "; keeping the full set"));
+  } else {
+    Say(absl::StrCat("microbeam: bounding set: ", absl::StrJoin(config.keep_caps, ",")));
+  }
+  StartBeam(*release, config, timeline);
+}
+
+}  // namespace
+}  // namespace microbeam
+
+int main(int argc, char** argv, char** envp) {
+  std::string_view role = microbeam::BaseName(argc > 0 ? argv[0] : "");
+  if (role == "erl_child_setup") return erl_child_setup_main(argc, argv);
+  if (role == "inet_gethost") return inet_gethost_main(argc, argv);
+  if (getpid() != 1) {
+    std::fprintf(stderr, "microbeam-init: must run as PID 1 (or as erl_child_setup / inet_gethost), not as \"%s\"\n",
+                 argc > 0 ? argv[0] : "");
+    return 2;
+  }
+  microbeam::RunPid1(argc, argv, envp);
+}

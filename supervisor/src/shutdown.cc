@@ -1,0 +1,169 @@
+#include "shutdown.h"
+
+#include <signal.h>
+#include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "restart_history.h"
+#include "rescue_shell.h"
+#include "system.h"
+
+namespace microbeam {
+namespace {
+
+// Filled before erl_start; read-only afterwards (signal handlers and any thread read it).
+Config g_config;
+char** g_argv = nullptr;
+std::vector<std::string> g_restart_env;  // environment for a re-exec, without MICROBEAM_RESTARTS
+std::vector<long> g_restart_times;
+volatile sig_atomic_t g_ending = 0;
+
+void Say(const char* text) {
+  size_t len = std::strlen(text);
+  while (len > 0) {
+    ssize_t n = write(STDERR_FILENO, text, len);
+    if (n <= 0) return;
+    text += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+long BootSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return ts.tv_sec;
+}
+
+// SIGTERM to every other process, a grace period in which they are reaped, then SIGKILL.
+void StopOtherProcesses() {
+  kill(-1, SIGTERM);
+  for (int i = 0; i < 40; ++i) {  // up to 2 s
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (kill(-1, 0) != 0) return;  // ESRCH: nobody left
+    struct timespec ts = {0, 50'000'000};
+    nanosleep(&ts, nullptr);
+  }
+  kill(-1, SIGKILL);
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+[[noreturn]] void Hang() {
+  Say("microbeam: cannot carry out the exit policy; halting here (PID 1 must not exit)\n");
+  for (;;) pause();
+}
+
+[[noreturn]] void RebootWith(int cmd) {
+  sync();
+  reboot(cmd);
+  Hang();
+}
+
+[[noreturn]] void Restart() {
+  // A fresh ERTS: re-exec /init with the restart recorded. No fd of the old BEAM (its
+  // listening sockets above all) may survive into the new one.
+  std::vector<long> times = g_restart_times;
+  times.push_back(BootSeconds());
+  std::string restarts = std::string(kRestartsEnv) + "=" + FormatRestartTimes(times);
+  std::vector<char*> envp;
+  for (std::string& e : g_restart_env) envp.push_back(e.data());
+  envp.push_back(restarts.data());
+  envp.push_back(nullptr);
+  syscall(SYS_close_range, 3u, ~0u, 0u);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  execve("/init", g_argv, envp.data());
+  Say("microbeam: re-exec of /init failed; powering off\n");
+  RebootWith(RB_POWER_OFF);
+}
+
+const char* SignalName(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+    case SIGABRT: return "SIGABRT";
+    default: return "signal";
+  }
+}
+
+void OnFatalSignal(int sig) {
+  char how[64];
+  std::snprintf(how, sizeof how, "got fatal signal %s in PID 1", SignalName(sig));
+  EndOfBeam(how, 128 + sig);
+}
+
+}  // namespace
+
+void PrepareShutdown(const Config& config, char** argv, char** envp) {
+  g_config = config;
+  g_argv = argv;
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (entry.starts_with(std::string(kRestartsEnv) + "=")) {
+      g_restart_times = ParseRestartTimes(entry.substr(kRestartsEnv.size() + 1));
+    } else {
+      g_restart_env.emplace_back(entry);
+    }
+  }
+}
+
+void EndOfBeam(const char* how, int status) {
+  if (g_ending) {  // a second thread, or a crash while ending: let the first one finish
+    for (;;) pause();
+  }
+  g_ending = 1;
+  ExitPolicy policy = g_config.exit_policy;
+  if (policy == ExitPolicy::kRestart &&
+      IsCrashLoop(g_restart_times, BootSeconds(), g_config.restart_limit,
+                  absl::ToInt64Seconds(g_config.restart_window))) {
+    Say("microbeam: crash loop (restart limit reached within the window); going to the rescue shell\n");
+    policy = ExitPolicy::kShell;
+  }
+  char line[256];
+  std::snprintf(line, sizeof line, "microbeam: the BEAM %s (status %d); exit policy: %s\n", how,
+                status, ExitPolicyName(policy).data());
+  Say(line);
+  if (g_config.debug_exit) {
+    sync();
+    sys::WriteDebugExitPort(status);  // QEMU exits here with (status << 1) | 1
+  }
+  StopOtherProcesses();
+  switch (policy) {
+    case ExitPolicy::kPoweroff: RebootWith(RB_POWER_OFF);
+    case ExitPolicy::kReboot: RebootWith(RB_AUTOBOOT);
+    case ExitPolicy::kRestart: Restart();
+    case ExitPolicy::kShell:
+      RunRescueShell(line);
+      RebootWith(RB_POWER_OFF);
+  }
+  Hang();
+}
+
+void InstallCrashHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnFatalSignal;
+  sigemptyset(&sa.sa_mask);
+  // SA_NODEFER: a fault inside the handler re-enters it and parks in EndOfBeam; with the
+  // signal blocked or reset instead, the kernel would kill PID 1 and panic.
+  sa.sa_flags = SA_NODEFER | SA_ONSTACK;
+  static char alt_stack[64 * 1024];  // so a stack overflow can still be handled
+  stack_t ss = {};
+  ss.ss_sp = alt_stack;
+  ss.ss_size = sizeof alt_stack;
+  sigaltstack(&ss, nullptr);
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) sigaction(sig, &sa, nullptr);
+}
+
+}  // namespace microbeam

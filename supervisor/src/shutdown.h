@@ -1,0 +1,21 @@
+// The end of a BEAM's life in PID 1: whatever way it ended (halt, abort, a fatal
+// signal), PID 1 carries out the configured exit policy and never returns, so the
+// kernel never sees init exit (which would panic it).
+#pragma once
+
+#include "config.h"
+
+namespace microbeam {
+
+// Stores what the final moments need. Call once, before erl_start.
+void PrepareShutdown(const Config& config, char** argv, char** envp);
+
+// Carries out the exit policy for a BEAM that ended with `status`, described by `how`
+// ("halted", "aborted", "fatal signal SIGSEGV"...). Async-signal-safe; never returns.
+[[noreturn]] void EndOfBeam(const char* how, int status);
+
+// Routes fatal signals raised inside PID 1 (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT)
+// to EndOfBeam.
+void InstallCrashHandlers();
+
+}  // namespace microbeam

@@ -1,0 +1,103 @@
+#include "system.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace microbeam::sys {
+namespace {
+
+constexpr unsigned short kDebugExitPort = 0xf4;  // QEMU's isa-debug-exit default iobase
+
+absl::Status Errno(std::string_view what) {
+  return absl::ErrnoToStatus(errno, what);
+}
+
+}  // namespace
+
+absl::Status Mount(const MountSpec& m) {
+  if (mkdir(m.target.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Errno(absl::StrCat("mkdir ", m.target));
+  }
+  if (mount(m.source.c_str(), m.target.c_str(), m.fstype.c_str(), m.flags,
+            m.data.empty() ? nullptr : m.data.c_str()) != 0) {
+    if (errno == EBUSY) return absl::OkStatus();  // already mounted (e.g. devtmpfs by the kernel)
+    return Errno(absl::StrCat("mount ", m.fstype, " on ", m.target));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out.flush()) return absl::InternalError(absl::StrCat(path, ": write failed"));
+  return absl::OkStatus();
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+absl::Status SetHostname(const std::string& name) {
+  if (sethostname(name.data(), name.size()) != 0) return Errno("sethostname");
+  return absl::OkStatus();
+}
+
+absl::Status BringUpLoopback() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket");
+  struct ifreq ifr = {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  absl::Status status = absl::OkStatus();
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+    status = Errno("SIOCGIFFLAGS lo");
+  } else if (!(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) status = Errno("SIOCSIFFLAGS lo");
+  }
+  close(fd);
+  return status;
+}
+
+absl::Status AttachConsole(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Errno(absl::StrCat("open ", path));
+  setsid();  // fails harmlessly if we already lead a session
+  ioctl(fd, TIOCSCTTY, 1);  // best effort: a console without a tty (hvc, null) still writes
+  for (int target = 0; target <= 2; ++target) {
+    if (dup2(fd, target) < 0) {
+      absl::Status s = Errno(absl::StrCat("dup2 ", path));
+      close(fd);
+      return s;
+    }
+  }
+  if (fd > 2) close(fd);
+  return absl::OkStatus();
+}
+
+absl::Status EnableDebugExitPort() {
+  if (ioperm(kDebugExitPort, 1, 1) != 0) return Errno("ioperm isa-debug-exit port");
+  return absl::OkStatus();
+}
+
+void WriteDebugExitPort(int status) { outb(static_cast<unsigned char>(status), kDebugExitPort); }
+
+}  // namespace microbeam::sys

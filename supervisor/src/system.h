@@ -1,0 +1,27 @@
+// The thin layer of system calls PID 1 makes. Everything here touches the machine;
+// the decisions about what to call live in plain functions elsewhere.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "early_mounts.h"
+
+namespace microbeam::sys {
+
+absl::Status Mount(const MountSpec& m);          // creates the mount point if missing
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+absl::Status WriteFile(const std::string& path, const std::string& content);
+bool Exists(const std::string& path);
+absl::Status SetHostname(const std::string& name);
+absl::Status BringUpLoopback();
+// Makes `path` the controlling terminal and fds 0, 1, 2.
+absl::Status AttachConsole(const std::string& path);
+// Lets PID 1 reach QEMU's isa-debug-exit port (must run before capabilities drop).
+absl::Status EnableDebugExitPort();
+// Async-signal-safe: writes `status` to the isa-debug-exit port.
+void WriteDebugExitPort(int status);
+
+}  // namespace microbeam::sys

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The hard lines of shared/DESIGN.md, checked on the built artifacts:
+# /init is static (no INTERP, no NEEDED), holds no glibc, links ERTS (erl_start),
+# and the initramfs holds exactly one ELF file: /init.
+set -uo pipefail
+out=${1:?usage: hard_lines_test.sh OUTDIR}
+init=$out/microbeam-init debug=$out/microbeam-init.debug cpio=$out/microbeam.cpio
+failed=0 passed=0
+check() {  # check "what" command...
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; passed=$((passed + 1)); else echo "FAIL $what"; failed=$((failed + 1)); fi
+}
+for f in "$init" "$debug" "$cpio"; do
+  [ -f "$f" ] || { echo "hard_lines: $f is missing (build first)"; exit 1; }
+done
+check "/init is an ELF executable" bash -c "readelf -h '$init' | grep -q 'EXEC\|DYN'"
+check "/init has no INTERP (no dynamic loader)" bash -c "! readelf -lW '$init' | grep -q INTERP"
+check "/init has no NEEDED (no shared library)" bash -c "! readelf -dW '$init' | grep -q NEEDED"
+check "/init carries no GLIBC_ symbol version" bash -c "! grep -qa 'GLIBC_' '$init'"
+check "/init links ERTS (erl_start)" bash -c "nm '$debug' | grep -qw 'T erl_start'"
+check "/init holds no glibc code" bash -c "! nm '$debug' | grep -qE ' (_dl_x86_cpu_features|__libc_csu_init|__libc_start_call_main)$'"
+check "/init runs the JIT emulator (beam_jit objects linked)" bash -c "nm '$debug' | grep -q 'beamasm\|BeamAssembler\|asmjit'"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+(cd "$tmp" && zstd -dcq "$cpio" | cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
+elfs=$(cd "$tmp" && find . -type f -exec sh -c 'head -c4 "$1" | grep -q "^.ELF" && echo "$1"' _ {} \;)
+check "the initramfs holds exactly one ELF, ./init (found: $(echo $elfs))" test "$elfs" = "./init"
+check "the initramfs /init is out/microbeam-init" cmp -s "$tmp/init" "$init"
+check "/dev/console is in the initramfs" test -c "$tmp/dev/console" -o -n "$(zstd -dcq "$cpio" | cpio -itv --quiet 2>/dev/null | grep '^c.* dev/console$')"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,82 @@
+#include "config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace microbeam {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(SplitKernelCmdline, SplitsOnBlanksAndGroupsDoubleQuotes) {
+  EXPECT_THAT(SplitKernelCmdline("console=ttyS0  microbeam.erl_flags=\"+S 1 -demo x\" quiet\n"),
+              ElementsAre("console=ttyS0", "microbeam.erl_flags=+S 1 -demo x", "quiet"));
+  EXPECT_TRUE(SplitKernelCmdline("   \n").empty());
+}
+
+TEST(SplitFlags, SingleAndDoubleQuotes) {
+  EXPECT_THAT(SplitFlags("-eval 'io:format(\"a b\")' +S 2"),
+              ElementsAre("-eval", "io:format(\"a b\")", "+S", "2"));
+}
+
+TEST(ParseConfig, DefaultsWithoutOurKeys) {
+  ParsedConfig p = ParseConfig({"console=ttyS0", "quiet", "ip=10.0.2.15::10.0.2.2"}, {});
+  EXPECT_TRUE(p.warnings.empty());
+  EXPECT_EQ(p.config.exit_policy, ExitPolicy::kPoweroff);
+  EXPECT_FALSE(p.config.emergency_shell);
+  EXPECT_EQ(p.config.hostname, "microbeam");
+  EXPECT_EQ(p.config.console, "/dev/console");
+}
+
+TEST(ParseConfig, ReadsEveryKey) {
+  ParsedConfig p = ParseConfig(
+      {"microbeam.exit=restart", "microbeam.shutdown_timeout=3", "microbeam.hostname=node-1",
+       "microbeam.caps=sys_boot,CAP_NET_RAW", "microbeam.erl_flags=+S 1 -demo allow_halt true",
+       "microbeam.console=ttyS1", "microbeam.debug_exit=1", "microbeam.restart_limit=2",
+       "microbeam.restart_window=30", "microbeam.release=/srv/rel"},
+      {"--emergency-shell"});
+  EXPECT_TRUE(p.warnings.empty()) << p.warnings.front();
+  const Config& c = p.config;
+  EXPECT_TRUE(c.emergency_shell);
+  EXPECT_EQ(c.exit_policy, ExitPolicy::kRestart);
+  EXPECT_EQ(c.shutdown_timeout, absl::Seconds(3));
+  EXPECT_EQ(c.hostname, "node-1");
+  EXPECT_THAT(c.keep_caps, ElementsAre("cap_sys_boot", "cap_net_raw"));
+  EXPECT_THAT(c.erl_flags, ElementsAre("+S", "1", "-demo", "allow_halt", "true"));
+  EXPECT_EQ(c.console, "/dev/ttyS1");
+  EXPECT_TRUE(c.debug_exit);
+  EXPECT_EQ(c.restart_limit, 2);
+  EXPECT_EQ(c.restart_window, absl::Seconds(30));
+  EXPECT_EQ(c.release_root, "/srv/rel");
+}
+
+TEST(ParseConfig, BadValuesWarnNamingKeyValueAndFallback) {
+  ParsedConfig p = ParseConfig({"microbeam.exit=explode", "microbeam.shutdown_timeout=ten",
+                                "microbeam.caps=cap_sys_boot,cap_flying", "microbeam.hostname=-bad",
+                                "microbeam.debug_exit=maybe", "microbeam.bogus=1", "microbeam.exit"},
+                               {});
+  ASSERT_EQ(p.warnings.size(), 7u);
+  EXPECT_EQ(p.warnings[0],
+            "microbeam: microbeam.exit=explode: unknown policy (poweroff|reboot|restart|shell); using poweroff");
+  EXPECT_EQ(p.warnings[1],
+            "microbeam: microbeam.shutdown_timeout=ten: not a number of seconds in 0..3600; using 10");
+  EXPECT_NE(p.warnings[2].find("unknown capability cap_flying"), std::string::npos);
+  EXPECT_NE(p.warnings[3].find("using microbeam"), std::string::npos);
+  EXPECT_NE(p.warnings[4].find("microbeam.debug_exit=maybe"), std::string::npos);
+  EXPECT_NE(p.warnings[5].find("unknown key microbeam.bogus"), std::string::npos);
+  EXPECT_NE(p.warnings[6].find("microbeam.exit has no value"), std::string::npos);
+  // Nothing bad was applied.
+  EXPECT_EQ(p.config.exit_policy, ExitPolicy::kPoweroff);
+  EXPECT_EQ(p.config.shutdown_timeout, absl::Seconds(10));
+  EXPECT_THAT(p.config.keep_caps, ElementsAre("cap_sys_boot", "cap_net_bind_service"));
+}
+
+TEST(ParseConfig, KernelParamsAfterDoubleDashAreReadFromArgvOnly) {
+  // The kernel hands what follows "--" to init's argv; /proc/cmdline shows it too.
+  ParsedConfig p = ParseConfig({"console=ttyS0", "--", "microbeam.erl_flags=-x"},
+                               {"microbeam.erl_flags=-x"});
+  EXPECT_THAT(p.config.erl_flags, ElementsAre("-x"));
+}
+
+}  // namespace
+}  // namespace microbeam

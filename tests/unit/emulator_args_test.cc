@@ -1,0 +1,52 @@
+#include "emulator_args.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace microbeam {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(ParseStartErlData, ReadsVersions) {
+  absl::StatusOr<Release> r = ParseStartErlData("13.1.5 0.1.0\n", "/release");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->erts_vsn, "13.1.5");
+  EXPECT_EQ(r->rel_vsn, "0.1.0");
+  EXPECT_EQ(r->BinDir(), "/release/erts-13.1.5/bin");
+  EXPECT_EQ(r->BootFile(), "/release/releases/0.1.0/start");
+}
+
+TEST(ParseStartErlData, BadContentNamesTheFile) {
+  absl::StatusOr<Release> r = ParseStartErlData("13.1.5\n", "/release");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/release/releases/start_erl.data"), std::string::npos);
+  EXPECT_FALSE(ParseStartErlData("13.1.5 ../../x", "/release").ok());
+}
+
+TEST(BuildEmulatorArgs, LikeErlexecWithFlagsSplitByKind) {
+  Release r{"/release", "13.1.5", "0.1.0", true};
+  Config c;
+  c.erl_flags = {"+S", "1:1", "-demo", "allow_halt", "true", "+sbwt", "none"};
+  EXPECT_THAT(BuildEmulatorArgs(r, c),
+              ElementsAre("beam", "-S", "1:1", "-sbwt", "none", "--", "-root", "/release", "-bindir",
+                          "/release/erts-13.1.5/bin", "-progname", "erl", "--", "-home", "/", "-boot",
+                          "/release/releases/0.1.0/start", "-noshell", "-noinput", "-config",
+                          "/release/releases/0.1.0/sys", "-demo", "allow_halt", "true"));
+}
+
+TEST(BuildEmulatorArgs, NoConfigWhenReleaseHasNone) {
+  Release r{"/release", "13.1.5", "0.1.0", false};
+  std::vector<std::string> args = BuildEmulatorArgs(r, Config{});
+  EXPECT_EQ(std::find(args.begin(), args.end(), "-config"), args.end());
+}
+
+TEST(BuildEmulatorEnv, PointsAtTheRelease) {
+  Release r{"/release", "13.1.5", "0.1.0", false};
+  std::vector<std::string> env = BuildEmulatorEnv(r);
+  EXPECT_NE(std::find(env.begin(), env.end(), "BINDIR=/release/erts-13.1.5/bin"), env.end());
+  EXPECT_NE(std::find(env.begin(), env.end(), "ROOTDIR=/release"), env.end());
+}
+
+}  // namespace
+}  // namespace microbeam
