@@ -25,7 +25,7 @@ TEST(LineEditor, TypesAndFinishesALine) {
 TEST(LineEditor, BackspaceAndKillLine) {
   LineEditor ed;
   std::string echo;
-  FeedAll(ed, "lz\x7fs\x15" "cat x\b\by\n", echo);
+  FeedAll(ed, "lz\x7fs\x15" "cat x\by\n", echo);
   EXPECT_EQ(ed.TakeLine(), "cat y");
 }
 
