@@ -42,9 +42,11 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
   }
   std::vector<std::string> args = {"beam"};
   args.insert(args.end(), emulator_flags.begin(), emulator_flags.end());
+  // The three segments erlexec passes: emulator flags -- root/bindir/progname -- home --
+  // init flags.
   args.insert(args.end(), {"--", "-root", release.root, "-bindir", release.BinDir(), "-progname",
-                           "erl", "--", "-home", "/", "-boot", release.BootFile(), "-noshell",
-                           "-noinput"});
+                           "erl", "--", "-home", "/", "--", "-boot", release.BootFile(),
+                           "-noshell", "-noinput"});
   if (release.has_sys_config) args.insert(args.end(), {"-config", release.SysConfig()});
   args.insert(args.end(), init_flags.begin(), init_flags.end());
   return args;

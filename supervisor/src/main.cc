@@ -21,22 +21,17 @@
 #include "config.h"
 #include "early_mounts.h"
 #include "emulator_args.h"
+#include "erts_static.h"
+#include "kernel_log.h"
 #include "rescue_shell.h"
 #include "shutdown.h"
 #include "system.h"
 
-extern "C" {
-void erl_start(int argc, char** argv);
-int erl_child_setup_main(int argc, char** argv);
-int inet_gethost_main(int argc, char** argv);
-}
 
 namespace microbeam {
 namespace {
 
-void Say(std::string_view line) {
-  std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-}
+void Say(std::string_view line) { LogLine(line); }
 
 std::string_view BaseName(std::string_view path) {
   size_t slash = path.rfind('/');
@@ -90,9 +85,12 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
 [[noreturn]] void RunPid1(int argc, char** argv, char** envp) {
   BootTimeline timeline;
   timeline.Mark("init_entered");
+  std::vector<std::string> mount_errors;
   for (const MountSpec& m : EarlyMounts()) {
-    if (absl::Status s = sys::Mount(m); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
+    if (absl::Status s = sys::Mount(m); !s.ok()) mount_errors.push_back(absl::StrCat("microbeam: ", s.message()));
   }
+  OpenKernelLog();
+  for (const std::string& e : mount_errors) Say(e);
   Config config = LoadConfig(argc, argv);
   if (absl::Status s = sys::AttachConsole(config.console); !s.ok()) {
     Say(absl::StrCat("microbeam: console ", config.console, ": ", s.message(), "; keeping the kernel's"));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_log.h"
 #include "restart_history.h"
 #include "rescue_shell.h"
 #include "system.h"
@@ -25,16 +26,6 @@ char** g_argv = nullptr;
 std::vector<std::string> g_restart_env;  // environment for a re-exec, without MICROBEAM_RESTARTS
 std::vector<long> g_restart_times;
 volatile sig_atomic_t g_ending = 0;
-
-void Say(const char* text) {
-  size_t len = std::strlen(text);
-  while (len > 0) {
-    ssize_t n = write(STDERR_FILENO, text, len);
-    if (n <= 0) return;
-    text += n;
-    len -= static_cast<size_t>(n);
-  }
-}
 
 long BootSeconds() {
   struct timespec ts;
@@ -58,7 +49,7 @@ void StopOtherProcesses() {
 }
 
 [[noreturn]] void Hang() {
-  Say("microbeam: cannot carry out the exit policy; halting here (PID 1 must not exit)\n");
+  LogLine("microbeam: cannot carry out the exit policy; halting here (PID 1 must not exit)");
   for (;;) pause();
 }
 
@@ -83,7 +74,7 @@ void StopOtherProcesses() {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   execve("/init", g_argv, envp.data());
-  Say("microbeam: re-exec of /init failed; powering off\n");
+  LogLine("microbeam: re-exec of /init failed; powering off");
   RebootWith(RB_POWER_OFF);
 }
 
@@ -128,13 +119,13 @@ void EndOfBeam(const char* how, int status) {
   if (policy == ExitPolicy::kRestart &&
       IsCrashLoop(g_restart_times, BootSeconds(), g_config.restart_limit,
                   absl::ToInt64Seconds(g_config.restart_window))) {
-    Say("microbeam: crash loop (restart limit reached within the window); going to the rescue shell\n");
+    LogLine("microbeam: crash loop (restart limit reached within the window); going to the rescue shell");
     policy = ExitPolicy::kShell;
   }
   char line[256];
-  std::snprintf(line, sizeof line, "microbeam: the BEAM %s (status %d); exit policy: %s\n", how,
+  std::snprintf(line, sizeof line, "microbeam: the BEAM %s (status %d); exit policy: %s", how,
                 status, ExitPolicyName(policy).data());
-  Say(line);
+  LogLine(line);
   if (g_config.debug_exit) {
     sync();
     sys::WriteDebugExitPort(status);  // QEMU exits here with (status << 1) | 1

@@ -30,7 +30,7 @@ TEST(BuildEmulatorArgs, LikeErlexecWithFlagsSplitByKind) {
   c.erl_flags = {"+S", "1:1", "-demo", "allow_halt", "true", "+sbwt", "none"};
   EXPECT_THAT(BuildEmulatorArgs(r, c),
               ElementsAre("beam", "-S", "1:1", "-sbwt", "none", "--", "-root", "/release", "-bindir",
-                          "/release/erts-13.1.5/bin", "-progname", "erl", "--", "-home", "/", "-boot",
+                          "/release/erts-13.1.5/bin", "-progname", "erl", "--", "-home", "/", "--", "-boot",
                           "/release/releases/0.1.0/start", "-noshell", "-noinput", "-config",
                           "/release/releases/0.1.0/sys", "-demo", "allow_halt", "true"));
 }
