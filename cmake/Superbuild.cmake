@@ -37,11 +37,11 @@ function(microbeam_cached_step name)
   set(${S_RESULT} "${dir}" PARENT_SCOPE)
 endfunction()
 
-file(GLOB toolchain_inputs CONFIGURE_DEPENDS cmake/musl-toolchain/*)
+file(GLOB_RECURSE toolchain_inputs CONFIGURE_DEPENDS cmake/musl-toolchain/*)
 microbeam_cached_step(toolchain SCRIPT cmake/build-musl-toolchain.sh RESULT TOOLCHAIN_DIR
   INPUTS ${toolchain_inputs})
 
-file(GLOB erts_inputs CONFIGURE_DEPENDS erts-static/*.sh erts-static/*.cmake.in erts-static/patches/*)
+file(GLOB erts_inputs CONFIGURE_DEPENDS erts-static/*.sh erts-static/*.mk erts-static/*.h)
 microbeam_cached_step(erts SCRIPT erts-static/build.sh RESULT ERTS_DIR
   INPUTS ${erts_inputs} ARGS "${TOOLCHAIN_DIR}")
 add_dependencies(erts toolchain)

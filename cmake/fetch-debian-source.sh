@@ -33,8 +33,11 @@ else
   orig=$(ls "$cache/src/${name}_${upver%%-*}".orig.tar.* | head -1)
   mkdir -p "$dest.tmp"
   # The tarball has one top directory whose name varies: match any, without crossing '/'.
+  # set -f: the patterns are for tar, not for the shell to expand against the cwd.
+  set -f
   tar -xf "$orig" -C "$dest.tmp" --strip-components=1 --wildcards --no-wildcards-match-slash \
     $(printf '*/%s ' "$@")
+  set +f
 fi
 rm -rf "$dest" && mv "$dest.tmp" "$dest"
 echo "fetch-debian-source: $name $version -> $dest"

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Build ERTS (Erlang/OTP 25.2.3 from the pinned Debian `erlang` source) against musl as
+# static libraries exposing erl_start, with the JIT.
+#   erts-static/build.sh OUTDIR TOOLCHAIN_DIR
+# TOOLCHAIN_DIR is the output of cmake/build-musl-toolchain.sh. Writes into OUTDIR:
+#   lib/*.a              libbeam.a and everything the beam.smp link uses, minus erl_main.o
+#   lib/liberl_child_setup.a, lib/libinet_gethost.a   the helpers, main renamed
+#   include/erts_static.h, erts-static.cmake (targets erts::static, erts::child_setup,
+#   erts::inet_gethost; variables ERTS_VSN, OTP_RELEASE, OTP_VERSION), link.txt
+# Work tree: $MICROBEAM_CACHE/erts-work-<hash of OUTDIR> (override: ERTS_WORK_DIR), removed
+# on success unless ERTS_KEEP_WORK=1. Idempotent: nothing is done when OUTDIR/.done exists.
+# Measured here (2 cores shared with parallel kernel builds, load average ~6): cold run
+# 10 min 44 s (CPU: user 5m13 + sys 2m51): unpack 6 s, configure 3 min 46 s, emulator
+# (beam.smp, libbeam.a, erl_child_setup) 6 min 10 s, inet_gethost 1 s, collect + check 40 s.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 OUTDIR TOOLCHAIN_DIR" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+out=$(mkdir -p "$1" && cd "$1" && pwd)
+if [ -f "$out/.done" ]; then echo "[erts] up to date: $out"; exit 0; fi
+tc=$(cd "$2" 2>/dev/null && pwd) ||
+  { echo "erts-static: toolchain dir $2 does not exist (run cmake/build-musl-toolchain.sh $2)" >&2; exit 1; }
+cache=${MICROBEAM_CACHE:-/var/cache/microbeam}
+work=${ERTS_WORK_DIR:-$cache/erts-work-$(printf %s "$out" | sha256sum | cut -c1-12)}
+T=x86_64-pc-linux-musl
+steps=7 step=0 what=""
+log="$out/build.log"
+progress() { step=$((step + 1)); what=$1; echo "[erts $step/$steps] $what"; echo "=== $(date +%T) $what" >>"$log"; }
+trap 'echo "erts-static: step $step/$steps ($what) failed; log: $log" >&2' ERR
+die() { echo "erts-static: $*" >&2; trap - ERR; exit 1; }
+
+[ -f "$tc/.done" ] && [ -x "$tc/bin/musl-cc" ] ||
+  die "toolchain in $tc is not built (run cmake/build-musl-toolchain.sh $tc)"
+command -v perl >/dev/null || die "perl not found (apt-get install perl)"
+command -v make >/dev/null || die "make not found (apt-get install make)"
+llvm_ar=$(command -v llvm-ar-14) || die "llvm-ar-14 not found (apt-get install llvm-14)"
+llvm_ranlib=$(command -v llvm-ranlib-14) || die "llvm-ranlib-14 not found (apt-get install llvm-14)"
+llvm_objcopy=$(command -v llvm-objcopy-14) || die "llvm-objcopy-14 not found (apt-get install llvm-14)"
+llvm_nm=$(command -v llvm-nm-14) || die "llvm-nm-14 not found (apt-get install llvm-14)"
+jobs=$(nproc)
+
+rm -rf "$out/lib" "$out/include" "$out/erts-static.cmake" "$out/link.txt"
+mkdir -p "$out/lib" "$out/include"
+: >"$log"
+
+progress "unpack erlang source (Debian patches applied) into $work"
+rm -rf "$work" && mkdir -p "$work"
+"$repo/cmake/fetch-debian-source.sh" erlang "$work/otp" >>"$log" 2>&1
+src=$work/otp
+export ERL_TOP=$src
+
+progress "configure for $T with the JIT (musl-cc/musl-c++)"
+# Native build with build = host = the musl triple: configure's run-tests execute (the host
+# runs static musl programs), and TARGET names the musl tree. Applications with their own
+# configure that the emulator does not need are skipped.
+skip=()
+for d in "$src"/lib/*/configure; do
+  app=$(basename "$(dirname "$d")")
+  case $app in erl_interface) ;; *) skip+=("--without-$app") ;; esac
+done
+(cd "$src" && ./configure --build=$T --host=$T \
+  CC="$tc/bin/musl-cc" CXX="$tc/bin/musl-c++" AR="$llvm_ar" RANLIB="$llvm_ranlib" \
+  --enable-jit --enable-builtin-zlib --without-termcap --without-ssl --without-javac \
+  --disable-sctp --without-dynamic-trace --disable-dynamic-ssl-lib "${skip[@]}") >>"$log" 2>&1
+grep -q '^JIT_ENABLED=yes' "$src/erts/emulator/$T/Makefile" ||
+  die "configure did not enable the JIT (see $log)"
+! grep -q '^#define HAVE_MALLOPT' "$src/erts/$T/config.h" ||
+  die "configure found mallopt: the compiler links against glibc, not musl"
+
+progress "build the emulator: beam.smp, libbeam.a, erl_child_setup (opt, jit)"
+make -C "$src/erts/emulator" -j"$jobs" opt TARGET=$T FLAVOR=jit >>"$log" 2>&1
+bin=$src/bin/$T
+for f in beam.smp libbeam.a erl_child_setup; do
+  [ -f "$bin/$f" ] || die "the emulator build did not produce $bin/$f"
+done
+
+progress "build inet_gethost (erts/etc/common)"
+make -C "$src/erts/etc/common" -f $T/Makefile TARGET=$T TYPE=opt "$bin/inet_gethost" >>"$log" 2>&1
+[ -f "$bin/inet_gethost" ] || die "the erts/etc/common build did not produce $bin/inet_gethost"
+
+progress "collect the static libraries of the beam.smp link"
+emu=$src/erts/emulator
+make -s --no-print-directory -C "$emu" -f $T/Makefile -f "$here/print-link.mk" \
+  TARGET=$T TYPE=opt FLAVOR=jit microbeam-print-link >"$work/link-vars.txt" 2>>"$log"
+var() { sed -n "s/^$1=//p" "$work/link-vars.txt"; }
+# Resolve the beam.smp link's libraries: archives are copied into OUTDIR/lib, -lNAME found
+# in a -L directory of the build tree likewise; the rest (-lm -ldl -lutil -lpthread -lrt)
+# are musl's, which resolve in the sysroot.
+libs=() syslibs=() ldirs=()
+add_lib() {
+  local f=$1 b; b=$(basename "$f")
+  [ -f "$f" ] || die "library $f of the beam.smp link does not exist"
+  for x in "${libs[@]}"; do [ "$x" = "$b" ] && return 0; done
+  cp "$f" "$out/lib/$b"; libs+=("$b")
+}
+add_lib "$(var EMULATOR_LIB)"
+for tok in $(var STATIC_NIF_LIBS) $(var STATIC_DRIVER_LIBS) $(var LIBS); do
+  case $tok in
+    -L*) d=${tok#-L}; case $d in /*) ;; *) d=$emu/$d ;; esac; ldirs+=("$d") ;;
+    -l*) n=${tok#-l} found=
+         for d in "${ldirs[@]}"; do
+           if [ -f "$d/lib$n.a" ]; then add_lib "$d/lib$n.a"; found=1; break; fi
+         done
+         if [ -z "$found" ]; then
+           [ -f "$tc/sysroot/usr/lib/lib$n.a" ] || die "-l$n of the beam.smp link is neither built nor in musl"
+           case " ${syslibs[*]-} " in *" -l$n "*) ;; *) syslibs+=("-l$n") ;; esac
+         fi ;;
+    *.a) add_lib "$tok" ;;
+    -*) echo "note: ignoring link flag $tok" >>"$log" ;;
+    *) die "unexpected item $tok in the beam.smp link" ;;
+  esac
+done
+case " $(echo $(var INIT_OBJS)) " in *"/erl_main.o "*) ;; *) die "erl_main.o is not in INIT_OBJS: the Makefile changed" ;; esac
+"$llvm_nm" -g --defined-only --format=just-symbols "$out/lib/libbeam.a" >"$work/libbeam.syms" 2>/dev/null
+grep -qx erl_start "$work/libbeam.syms" || die "libbeam.a does not define erl_start"
+! grep -qx main "$work/libbeam.syms" || die "libbeam.a defines main"
+# The helpers, main renamed. erl_child_setup also links sys_uds.o and hash.o, which
+# libbeam.a already holds (same objects), and erts_internal, for which erts_internal_r serves.
+objdir=$src/erts/emulator/obj/$T/opt/jit
+case " $(echo $(var CS_OBJ)) " in *"/erl_child_setup.o "*) ;; *) die "erl_child_setup.o is not in CS_OBJ: the Makefile changed" ;; esac
+# Every other global they define is made local: erl_child_setup.o has its own
+# sys_sigblock/sys_sigrelease, which libbeam.a's sys.o also defines.
+helper() {  # object new-main-name
+  "$llvm_objcopy" --redefine-sym main="$2" "$1" "$work/$2.tmp.o"
+  "$llvm_objcopy" --keep-global-symbol="$2" "$work/$2.tmp.o" "$work/$2.o"
+}
+helper "$objdir/erl_child_setup.o" erl_child_setup_main
+helper "$src/erts/obj/$T/inet_gethost.o" inet_gethost_main
+rm -f "$out/lib/liberl_child_setup.a" "$out/lib/libinet_gethost.a"
+"$llvm_ar" rcs "$out/lib/liberl_child_setup.a" "$work/erl_child_setup_main.o"
+"$llvm_ar" rcs "$out/lib/libinet_gethost.a" "$work/inet_gethost_main.o"
+cp "$here/erts_static.h" "$out/include/"
+
+progress "write erts-static.cmake"
+vsn=$(var VSN) rel=$(var SYSTEM_VSN) otpv=$(cat "$src/OTP_VERSION")
+{
+  echo "# Generated by erts-static/build.sh: static ERTS $vsn (OTP $otpv) for x86_64 musl, JIT."
+  echo "# Link order of erts/emulator/Makefile's beam.smp link, minus erl_main.o."
+  echo "set(ERTS_VSN \"$vsn\")"
+  echo "set(OTP_RELEASE \"$rel\")"
+  echo "set(OTP_VERSION \"$otpv\")"
+  echo "set(ERTS_STATIC_DIR \"\${CMAKE_CURRENT_LIST_DIR}\")"
+  echo "if(NOT TARGET erts::static)"
+  echo "  add_library(erts::static INTERFACE IMPORTED)"
+  echo "  set_target_properties(erts::static PROPERTIES"
+  echo "    INTERFACE_INCLUDE_DIRECTORIES \"\${ERTS_STATIC_DIR}/include\""
+  printf '    INTERFACE_LINK_LIBRARIES "-Wl,--start-group'
+  for l in "${libs[@]}"; do printf ';${ERTS_STATIC_DIR}/lib/%s' "$l"; done
+  printf ';-Wl,--end-group'
+  for l in "${syslibs[@]}"; do printf ';%s' "$l"; done
+  printf '")\n'
+  echo "  # The helpers' main()s, renamed (multi-call by argv[0]); they need erts::static."
+  for h in child_setup:erl_child_setup inet_gethost:inet_gethost; do
+    echo "  add_library(erts::${h%%:*} STATIC IMPORTED)"
+    echo "  set_target_properties(erts::${h%%:*} PROPERTIES"
+    echo "    IMPORTED_LOCATION \"\${ERTS_STATIC_DIR}/lib/lib${h#*:}.a\""
+    echo "    INTERFACE_LINK_LIBRARIES erts::static)"
+  done
+  echo "endif()"
+} >"$out/erts-static.cmake"
+{
+  printf '%s ' -Wl,--start-group; for l in "${libs[@]}"; do printf '%s ' "$out/lib/$l"; done
+  printf '%s ' -Wl,--end-group "${syslibs[@]}"; echo
+} >"$out/link.txt"
+
+progress "check: link erl_start with musl-c++, static, no glibc"
+cat >"$work/check.cpp" <<'CPP'
+#include <erts_static.h>
+#include <string_view>
+int main(int argc, char **argv) {
+  std::string_view s = argv[0];
+  if (s.ends_with("erl_child_setup")) return erl_child_setup_main(argc, argv);
+  if (s.ends_with("inet_gethost")) return inet_gethost_main(argc, argv);
+  erl_start(argc, argv);
+}
+CPP
+"$tc/bin/musl-c++" -std=c++20 -O2 -I"$out/include" "$work/check.cpp" \
+  "$out/lib/liberl_child_setup.a" "$out/lib/libinet_gethost.a" $(cat "$out/link.txt") \
+  -o "$work/check" >>"$log" 2>&1
+! readelf -lW "$work/check" | grep -q INTERP || die "check binary has an INTERP header"
+! readelf -dW "$work/check" | grep -q NEEDED || die "check binary has NEEDED entries"
+! grep -q GLIBC_ "$work/check" || die "check binary contains a GLIBC_ string"
+"$llvm_nm" "$work/check" >"$work/check.syms"
+grep -qw erl_start "$work/check.syms" || die "check binary has no erl_start"
+! grep -qwE '_dl_x86_cpu_features|__libc_csu_init|__libc_start_call_main|_IO_stdin_used|_dl_relocate_static_pie' "$work/check.syms" ||
+  die "check binary holds glibc symbols"
+
+[ "${ERTS_KEEP_WORK:-0}" = 1 ] || rm -rf "$work"
+date -u +%FT%TZ >"$out/.done"
+echo "[erts] done: $out (ERTS $vsn, OTP $otpv, JIT)"
