@@ -1,0 +1,16 @@
+"""The `microbeam` command: setup, build, test, run (QEMU), size, demo.
+
+One purpose a module:
+  paths     where the repository, build tree and artifacts are
+  proc      running host commands with progress output
+  install   `setup`: Debian packages the build needs
+  build     `build` and `test`: CMake/Ninja and CTest
+  qemucmd   pure QEMU command-line building and exit-status mapping
+  accel     probing whether KVM works (else TCG)
+  hosttsc   the host TSC frequency, told to microvm guests under TCG
+  qmp       a minimal QMP client
+  vm        the Guest class: one QEMU process with console capture (used by tests)
+  run       `run`: QEMU in the foreground, signals turned into a guest shutdown
+  size      `size`: out/size-report.json as a table
+  main      argument parsing and dispatch
+"""

@@ -1,0 +1,133 @@
+"""Argument parsing and dispatch for `microbeam`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import paths, proc, qemucmd
+
+
+def _port(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    if not 0 < n < 65536:
+        raise argparse.ArgumentTypeError(f"port {n} out of range 1..65535")
+    return n
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {n}")
+    return n
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kernel", type=Path, default=None,
+                   help="kernel image (default: out/bzImage)")
+    p.add_argument("--initrd", type=Path, default=None,
+                   help="initramfs (default: out/microbeam.cpio)")
+    p.add_argument("--port", type=_port, default=8080,
+                   help="host port on 127.0.0.1 forwarded to the guest's 8080 (default 8080)")
+    p.add_argument("--memory", type=_positive, default=128, help="guest MiB (default 128)")
+    p.add_argument("--smp", type=_positive, default=2, help="guest CPUs (default 2)")
+    p.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm")
+    p.add_argument("--append", default="", metavar="EXTRA",
+                   help="extra kernel command line parameters")
+    p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
+                   help="auto = KVM if a short probe guest runs under it, else TCG")
+    p.add_argument("--console-log", metavar="FILE", default=None,
+                   help="also write the serial console to FILE (appended)")
+    p.add_argument("--debug-exit", action="store_true",
+                   help="add isa-debug-exit (0xf4) and microbeam.debug_exit=1; exit with "
+                        "the status the guest reports")
+    p.add_argument("--allow-reboot", action="store_true",
+                   help="let a guest reboot restart it (default: QEMU ends, -no-reboot)")
+    p.add_argument("--stop-timeout", type=float, default=20.0, metavar="SECONDS",
+                   help="after Ctrl-C/SIGTERM, wait this long for the guest to power "
+                        "down before QMP quit (default 20)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="microbeam",
+        description="Build and run MicroBEAM microVM images (out/bzImage + "
+                    "out/microbeam.cpio).")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    sub.add_parser("setup", help="install the Debian packages the build needs (root)")
+    b = sub.add_parser("build", help="configure (once) and build with CMake/Ninja")
+    b.add_argument("--jobs", "-j", type=_positive, default=None)
+    t = sub.add_parser("test", help="setup + build + ctest")
+    t.add_argument("--jobs", "-j", type=_positive, default=None)
+    t.add_argument("ctest_args", nargs=argparse.REMAINDER,
+                   help="after --: more ctest arguments (e.g. -- -R boot)")
+    r = sub.add_parser("run", help="boot the image in QEMU, console on the terminal")
+    _add_run_options(r)
+    sub.add_parser("size", help="print out/size-report.json as a table")
+    d = sub.add_parser("demo", help="setup + build + run")
+    d.add_argument("--jobs", "-j", type=_positive, default=None)
+    _add_run_options(d)
+    return ap
+
+
+def vm_config(args) -> qemucmd.VMConfig:
+    """The VMConfig a `run`/`demo` invocation asks for (accelerator still unresolved)."""
+    kernel = args.kernel if args.kernel is not None else paths.default_kernel()
+    initrd = args.initrd if args.initrd is not None else paths.default_initrd()
+    return qemucmd.VMConfig(
+        kernel=str(kernel), initrd=str(initrd), host_port=args.port, memory=args.memory,
+        smp=args.smp, machine=args.machine, append=args.append, accel="tcg",
+        debug_exit=args.debug_exit, no_reboot=not args.allow_reboot)
+
+
+def _ctest_extra(args):
+    extra = list(args.ctest_args or [])
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    return extra
+
+
+def dispatch(args) -> int:
+    from . import build, install, run, size
+    if args.command == "setup":
+        return install.setup()
+    if args.command == "build":
+        return build.build(args.jobs)
+    if args.command == "test":
+        install.setup()
+        build.build(args.jobs)
+        return build.test(_ctest_extra(args))
+    if args.command == "run":
+        return run.run(vm_config(args), args.accel, args.console_log, args.stop_timeout)
+    if args.command == "size":
+        return size.show(paths.size_report())
+    if args.command == "demo":
+        install.setup()
+        build.build(args.jobs)
+        return run.run(vm_config(args), args.accel, args.console_log, args.stop_timeout)
+    raise AssertionError(args.command)
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except proc.CommandError as e:
+        proc.say(str(e))
+        return e.status if 0 < e.status < 256 else 1
+    except (FileNotFoundError, RuntimeError, ValueError, PermissionError) as e:
+        proc.say(f"error: {e}")
+        return 1
+    except KeyboardInterrupt:
+        proc.say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Boot tests: out/bzImage + out/microbeam.cpio under QEMU (TCG by default).
+
+Environment:
+  MICROBEAM_OUT          artifact directory (default <repo>/out)
+  MICROBEAM_KERNEL       kernel to boot instead of $MICROBEAM_OUT/bzImage
+  MICROBEAM_INITRD       initramfs instead of $MICROBEAM_OUT/microbeam.cpio
+  MICROBEAM_TEST_ACCEL   tcg (default) | kvm | auto
+  MICROBEAM_BOOT_TIMEOUT seconds until the app must answer (default 120)
+  MICROBEAM_TEST_APPEND  extra kernel parameters for every boot
+  MICROBEAM_HALT_APPEND  the parameters that let the demo halt (see HALT_APPEND)
+  MICROBEAM_TEST_LOGDIR  if set, each boot's console is saved there as <test>.log
+"""
+
+import os
+import sys
+import time
+import unittest
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "cmd"))
+
+from microbeam_cli.vm import Guest, GuestError  # noqa: E402
+
+OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
+KERNEL = Path(os.environ.get("MICROBEAM_KERNEL") or OUT / "bzImage")
+INITRD = Path(os.environ.get("MICROBEAM_INITRD") or OUT / "microbeam.cpio")
+ACCEL = os.environ.get("MICROBEAM_TEST_ACCEL", "tcg")
+BOOT_TIMEOUT = float(os.environ.get("MICROBEAM_BOOT_TIMEOUT", "120"))
+HALT_TIMEOUT = 60.0
+# panic=-1 with QEMU's -no-reboot: a kernel panic ends QEMU at once instead of hanging
+# the test until its timeout; the console check below still tells a panic from a halt.
+BASE_APPEND = " ".join(filter(None, ["panic=-1", os.environ.get("MICROBEAM_TEST_APPEND", "")]))
+# The demo app accepts POST /halt/N only when told so on the kernel command line.
+HALT_APPEND = os.environ.get("MICROBEAM_HALT_APPEND",
+                             'microbeam.erl_flags="-demo allow_halt true"')
+
+MISSING = [str(p) for p in (KERNEL, INITRD) if not p.is_file()]
+SKIP_WHY = (f"boot artifacts missing: {', '.join(MISSING)} "
+            "(build them first: cmd/microbeam build)")
+
+
+def boot(append="", debug_exit=False) -> Guest:
+    return Guest.start(KERNEL, INITRD, append=" ".join(filter(None, [BASE_APPEND, append])),
+                       memory=128, debug_exit=debug_exit, accel=ACCEL)
+
+
+def save_console(guest: Guest, name: str) -> None:
+    logdir = os.environ.get("MICROBEAM_TEST_LOGDIR")
+    if logdir:
+        Path(logdir).mkdir(parents=True, exist_ok=True)
+        (Path(logdir) / f"{name}.log").write_text(guest.console_text())
+
+
+def wait_ready(guest: Guest):
+    """Waits until /health answers 200; returns the seconds it took."""
+    t0 = time.monotonic()
+    deadline = t0 + BOOT_TIMEOUT
+    while True:
+        r = guest.http_get("/health", timeout=max(1.0, deadline - time.monotonic()))
+        if r.status == 200:
+            return time.monotonic() - t0
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"/health answered {r.status} until the timeout")
+        time.sleep(0.5)
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class ServesHttp(unittest.TestCase):
+    """One boot: the demo's endpoints through the forwarded port."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.guest = boot()
+        try:
+            cls.ready_after = wait_ready(cls.guest)
+        except BaseException:
+            cls.guest.kill()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        save_console(cls.guest, "serves_http")
+        cls.guest.kill()
+
+    def tail(self):
+        return "\nconsole tail:\n" + self.guest.console_tail()
+
+    def test_metrics_pid1_jit(self):
+        r = self.guest.http_get("/metrics", timeout=30)
+        self.assertEqual(r.status, 200, r.text() + self.tail())
+        m = r.json()
+        self.assertEqual(m.get("os_pid"), "1", m)
+        self.assertEqual(m.get("emu_flavor"), "jit", m)
+
+    def test_health(self):
+        self.assertEqual(self.guest.http_get("/health", timeout=30).status, 200)
+
+    def test_root(self):
+        self.assertEqual(self.guest.http_get("/", timeout=30).status, 200)
+
+    def test_keep_alive(self):
+        conn = self.guest.connection(timeout=30)
+        try:
+            conn.request("GET", "/health")
+            r1 = conn.getresponse()
+            r1.read()
+            self.assertEqual(r1.status, 200)
+            self.assertIsNotNone(conn.sock, "server closed the connection after one request")
+            first = conn.sock.getsockname()
+            conn.request("GET", "/metrics")
+            r2 = conn.getresponse()
+            body = r2.read()
+            self.assertEqual(r2.status, 200, body)
+            self.assertIsNotNone(conn.sock)
+            self.assertEqual(conn.sock.getsockname(), first,
+                             "second request went over a new connection")
+        finally:
+            conn.close()
+
+    def test_console_clean(self):
+        self.assertNotIn("Kernel panic", self.guest.console_text())
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class HaltPowersOff(unittest.TestCase):
+    """POST /halt/N: the BEAM halts, PID 1 powers the VM off, QEMU exits by itself."""
+
+    def halt(self, guest, status):
+        wait_ready(guest)
+        try:
+            r = guest.http_post(f"/halt/{status}", timeout=30, retry=False)
+            self.assertLess(r.status, 300, r.text())
+        except GuestError:
+            pass   # the VM may go down before the answer leaves it
+        return guest.wait_exit(HALT_TIMEOUT)
+
+    def test_halt_exits_qemu_without_panic(self):
+        with boot(HALT_APPEND) as g:
+            status = self.halt(g, 3)
+            save_console(g, "halt")
+            console = g.console_text()
+        self.assertNotIn("Kernel panic", console, console[-3000:])
+        self.assertEqual(status, 0, "QEMU did not end by a poweroff\n" + console[-3000:])
+
+    def test_halt_status_through_debug_exit(self):
+        with boot(HALT_APPEND, debug_exit=True) as g:
+            status = self.halt(g, 3)
+            save_console(g, "halt_debug_exit")
+            console = g.console_text()
+        self.assertNotIn("Kernel panic", console, console[-3000:])
+        self.assertEqual(status, 3, console[-3000:])
+
+
+if __name__ == "__main__":
+    unittest.main()
