@@ -23,6 +23,18 @@ PACKAGES = [
     "dpkg-dev", "curl", "python3",
 ]
 
+# The packages whose contents end up in the image or decide how it is built, pinned by
+# version: the compiler and runtimes, musl, the kernel source, and the OTP/Elixir .beam
+# files the release ships. (Source packages are pinned in cmake/debian-sources.txt.)
+PINNED = {
+    "clang-14": "1:14.0.6-12", "lld-14": "1:14.0.6-12", "llvm-14": "1:14.0.6-12",
+    "libclang-rt-14-dev": "1:14.0.6-12",
+    "musl-tools": "1.2.3-1", "musl-dev": "1.2.3-1",
+    "linux-source-6.1": "6.1.192-2",
+    "erlang-base": "1:25.2.3+dfsg-1+deb12u4", "erlang-dev": "1:25.2.3+dfsg-1+deb12u4",
+    "elixir": "1.14.0.dfsg-2",
+}
+
 DEB822_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 ONE_LINE_SOURCES = Path("/etc/apt/sources.list")
 APT_LISTS = Path("/var/lib/apt/lists")
@@ -86,23 +98,31 @@ def have_source_indexes() -> bool:
     return bool(glob.glob(str(APT_LISTS / "*_Sources*")))
 
 
-def parse_dpkg_query(output: str) -> set:
-    """From `dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n'` output, the names of
-    fully installed packages (status `ii`)."""
-    installed = set()
+def parse_dpkg_query(output: str) -> dict:
+    """From `dpkg-query -W -f='${Package} ${db:Status-Abbrev} ${Version}\\n'` output,
+    {name: version} of the fully installed packages (status `ii`)."""
+    installed = {}
     for line in output.splitlines():
         parts = line.split()
-        if len(parts) >= 2 and parts[1].startswith("ii"):
-            installed.add(parts[0].split(":")[0])
+        if len(parts) >= 3 and parts[1].startswith("ii"):
+            installed[parts[0].split(":")[0]] = parts[2]
     return installed
 
 
-def missing_packages(packages=PACKAGES) -> list:
-    if not shutil.which("dpkg-query"):
-        return list(packages)
-    r = proc.capture(["dpkg-query", "-W", "-f=${Package} ${db:Status-Abbrev}\\n", *packages])
-    installed = parse_dpkg_query(r.stdout)
-    return [p for p in packages if p not in installed]
+def missing_packages(packages=PACKAGES, pinned=PINNED) -> list:
+    """Install arguments (`name` or `name=version`) for what is absent or at another
+    version than its pin."""
+    installed = {}
+    if shutil.which("dpkg-query"):
+        r = proc.capture(["dpkg-query", "-W", "-f=${Package} ${db:Status-Abbrev} ${Version}\\n",
+                          *packages])
+        installed = parse_dpkg_query(r.stdout)
+    missing = []
+    for p in packages:
+        want = pinned.get(p)
+        if p not in installed or (want and installed[p] != want):
+            missing.append(f"{p}={want}" if want else p)
+    return missing
 
 
 def _privileged(argv):
@@ -129,8 +149,8 @@ def setup(packages=PACKAGES) -> int:
     proc.run(_privileged(["apt-get", *APT_LOCK_WAIT, "update"]), env=env)
     if missing:
         proc.say(f"setup: installing {len(missing)} package(s): {' '.join(missing)}")
-        proc.run(_privileged(["apt-get", *APT_LOCK_WAIT, "install", "-y", *missing]),
-                 env=env)
+        proc.run(_privileged(["apt-get", *APT_LOCK_WAIT, "install", "-y",
+                              "--allow-downgrades", *missing]), env=env)
         still = missing_packages(packages)
         if still:
             raise RuntimeError(f"setup: still missing after install: {' '.join(still)}")

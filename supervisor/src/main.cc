@@ -96,16 +96,18 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     Say(absl::StrCat("microbeam: console ", config.console, ": ", s.message(), "; keeping the kernel's"));
   }
   timeline.Mark("mounts_done");
+  if (config.debug_exit) {
+    if (absl::Status s = sys::EnableDebugExitPort(); !s.ok()) {
+      // Writing to the port without access would fault: report in the guest only.
+      Say(absl::StrCat("microbeam: microbeam.debug_exit: ", s.message(), "; status stays in the guest"));
+      config.debug_exit = false;
+    }
+  }
   PrepareShutdown(config, argv, envp);
   InstallCrashHandlers();
   if (absl::Status s = sys::SetHostname(config.hostname); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (absl::Status s = sys::BringUpLoopback(); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
-  if (config.debug_exit) {
-    if (absl::Status s = sys::EnableDebugExitPort(); !s.ok()) {
-      Say(absl::StrCat("microbeam: microbeam.debug_exit: ", s.message(), "; status stays in the guest"));
-    }
-  }
   if (config.emergency_shell) {
     RunRescueShell("--emergency-shell on the command line");
     Say("microbeam: leaving the rescue shell; booting the release");

@@ -90,6 +90,10 @@ const char* SignalName(int sig) {
 }
 
 void OnFatalSignal(int sig) {
+  if (g_ending) {  // the end itself crashed: skip to the one step that cannot be skipped
+    LogLine("microbeam: fatal signal while carrying out the exit policy; powering off");
+    RebootWith(RB_POWER_OFF);
+  }
   char how[64];
   std::snprintf(how, sizeof how, "got fatal signal %s in PID 1", SignalName(sig));
   EndOfBeam(how, 128 + sig);

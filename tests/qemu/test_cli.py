@@ -244,8 +244,18 @@ class Setup(unittest.TestCase):
         self.assertEqual(install.enable_deb_src_one_line(fixed), fixed)
 
     def test_parse_dpkg_query(self):
-        out = "cmake ii \nclang-14 ii \nwrk un \nqemu-system-x86 rc \nlibfoo:amd64 ii \n"
-        self.assertEqual(install.parse_dpkg_query(out), {"cmake", "clang-14", "libfoo"})
+        out = ("cmake ii 3.25.1-1\nclang-14 ii 1:14.0.6-12\nwrk un \n"
+               "qemu-system-x86 rc 1:7.2\nlibfoo:amd64 ii 2.0\n")
+        self.assertEqual(install.parse_dpkg_query(out),
+                         {"cmake": "3.25.1-1", "clang-14": "1:14.0.6-12", "libfoo": "2.0"})
+
+    def test_pins_install_the_pinned_version(self):
+        with mock.patch.object(install.shutil, "which", return_value="/usr/bin/dpkg-query"), \
+             mock.patch.object(install.proc, "capture") as capture:
+            capture.return_value.stdout = "musl-dev ii 1.2.2-1\ncmake ii 3.25.1-1\n"
+            missing = install.missing_packages(["musl-dev", "cmake", "wrk"],
+                                               {"musl-dev": "1.2.3-1"})
+        self.assertEqual(missing, ["musl-dev=1.2.3-1", "wrk"])
 
     def test_package_list(self):
         for p in ("clang-14", "lld-14", "linux-source-6.1", "qemu-system-x86", "musl-tools",
