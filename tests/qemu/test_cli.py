@@ -264,42 +264,39 @@ class Setup(unittest.TestCase):
 
 
 class SizeReport(unittest.TestCase):
-    def test_flat_dict_with_total(self):
-        rep = {"kernel": 2048, "init": 1024, "apps": {"stdlib": 512, "kernel": 512},
-               "total": 4096}
-        rows = size.flatten(rep)
-        self.assertEqual(rows, [("kernel", 2048), ("init", 1024), ("apps/stdlib", 512),
-                                ("apps/kernel", 512)])
-        self.assertEqual(size.total_of(rep, rows), 4096)
-        t = size.table(rep)
-        self.assertIn("50.0%", t)
-        self.assertIn("apps/stdlib", t)
+    REPORT = {"kernel": 2048, "init": 1024, "apps": {"stdlib": 512, "kernel": 256},
+              "release_uncompressed": 768, "initramfs_compressed": 2048, "total": 4096}
+
+    def test_rows_share_only_what_the_vmm_loads(self):
+        self.assertEqual(size.rows(self.REPORT), [
+            ("kernel (bzImage)", 2048, 0.5), ("initramfs (compressed)", 2048, 0.5),
+            ("  /init", 1024, None), ("  app kernel", 256, None), ("  app stdlib", 512, None)])
+
+    def test_table(self):
+        t = size.table(self.REPORT)
+        self.assertIn(" 50.0%", t)
+        self.assertIn("  app stdlib", t)
         self.assertRegex(t.splitlines()[-1], r"^total\s+4,096\s+4\.0\s+100\.0%$")
-
-    def test_component_list(self):
-        rep = {"components": [{"name": "kernel", "bytes": 300},
-                              {"component": "init", "size": 100}]}
-        rows = size.flatten(rep)
-        self.assertEqual(rows, [("kernel", 300), ("init", 100)])
-        self.assertEqual(size.total_of(rep, rows), 400)
-        self.assertIn("75.0%", size.table(rep))
-
-    def test_nested_sizes(self):
-        rep = {"kernel": {"bytes": 10, "path": "out/bzImage"}, "total": {"bytes": 10}}
-        self.assertEqual(size.flatten(rep), [("kernel", 10)])
-        self.assertEqual(size.total_of(rep, size.flatten(rep)), 10)
 
     def test_show_missing_file(self):
         with mock.patch("sys.stdout"):
             self.assertEqual(size.show("/nonexistent/size-report.json"), 1)
 
-    def test_show_file(self):
+    def test_show_bad_report_names_the_problem(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
             json.dump({"kernel": 1, "total": 1}, f)
             f.flush()
             with mock.patch("builtins.print") as p:
+                self.assertEqual(size.show(f.name), 1)
+        self.assertIn("lacks a field", p.call_args[0][0])
+
+    def test_show_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(self.REPORT, f)
+            f.flush()
+            with mock.patch("builtins.print") as p:
                 self.assertEqual(size.show(f.name), 0)
-        self.assertIn("kernel", p.call_args[0][0])
+        self.assertIn("kernel (bzImage)", p.call_args[0][0])
 
 
 class Accelerator(unittest.TestCase):
