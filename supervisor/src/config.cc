@@ -56,6 +56,16 @@ const std::map<std::string_view, Setter>& Setters() {
          return Rejected("microbeam.exit", v, "unknown policy (poweroff|reboot|restart|shell)",
                          ExitPolicyName(c.exit_policy));
        }},
+      {"microbeam.shutdown_timeout",
+       [](std::string_view v, Config& c) -> std::string {
+         int seconds = 0;
+         if (absl::SimpleAtoi(v, &seconds) && seconds >= 0 && seconds <= 3600) {
+           c.shutdown_timeout = absl::Seconds(seconds);
+           return "";
+         }
+         return Rejected("microbeam.shutdown_timeout", v, "not a number of seconds in 0..3600",
+                         absl::StrCat(absl::ToInt64Seconds(c.shutdown_timeout)));
+       }},
       {"microbeam.hostname",
        [](std::string_view v, Config& c) -> std::string {
          if (ValidHostname(v)) return c.hostname = std::string(v), "";

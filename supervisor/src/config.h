@@ -18,6 +18,8 @@ std::string_view ExitPolicyName(ExitPolicy policy);
 struct Config {
   bool emergency_shell = false;          // --emergency-shell: rescue shell before the BEAM
   ExitPolicy exit_policy = ExitPolicy::kPoweroff;
+  // After a stop request (the power button), how long the BEAM gets to stop by itself.
+  absl::Duration shutdown_timeout = absl::Seconds(10);
   std::string hostname = "microbeam";
   // Kept in the bounding set; everything else is dropped before erl_start.
   // CAP_SYS_BOOT lets PID 1 carry out the exit policy after a restart by re-exec;

@@ -23,6 +23,7 @@
 #include "emulator_args.h"
 #include "erts_static.h"
 #include "kernel_log.h"
+#include "power_button.h"
 #include "rescue_shell.h"
 #include "shutdown.h"
 #include "system.h"
@@ -118,6 +119,9 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     Say(absl::StrCat("microbeam: ", why));
     if (RunRescueShell(why) == ShellExit::kConsoleGone) EndOfBeam("could not start", 1);
     release = LoadRelease(config);
+  }
+  if (absl::Status s = WatchPowerButton(config.shutdown_timeout); !s.ok()) {
+    Say(absl::StrCat("microbeam: power button: ", s.message(), "; a VMM's stop request will not be seen"));
   }
   if (absl::Status s = RestrictCapabilities(config.keep_caps); !s.ok()) {
     Say(absl::StrCat("microbeam: capabilities: ", s.message(), "; keeping the full set"));

@@ -26,6 +26,7 @@ char** g_argv = nullptr;
 std::vector<std::string> g_restart_env;  // environment for a re-exec, without MICROBEAM_RESTARTS
 std::vector<long> g_restart_times;
 volatile sig_atomic_t g_ending = 0;
+volatile sig_atomic_t g_poweroff_requested = 0;
 
 long BootSeconds() {
   struct timespec ts;
@@ -119,7 +120,7 @@ void EndOfBeam(const char* how, int status) {
     for (;;) pause();
   }
   g_ending = 1;
-  ExitPolicy policy = g_config.exit_policy;
+  ExitPolicy policy = g_poweroff_requested ? ExitPolicy::kPoweroff : g_config.exit_policy;
   if (policy == ExitPolicy::kRestart &&
       IsCrashLoop(g_restart_times, BootSeconds(), g_config.restart_limit,
                   absl::ToInt64Seconds(g_config.restart_window))) {
@@ -145,6 +146,8 @@ void EndOfBeam(const char* how, int status) {
   }
   Hang();
 }
+
+void RequestPoweroff() { g_poweroff_requested = 1; }
 
 void InstallCrashHandlers() {
   struct sigaction sa = {};

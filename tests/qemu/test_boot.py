@@ -152,5 +152,24 @@ class HaltPowersOff(unittest.TestCase):
         self.assertEqual(status, 3, console[-3000:])
 
 
+@unittest.skipIf(MISSING, SKIP_WHY)
+class PowerButtonStopsGracefully(unittest.TestCase):
+    """QMP system_powerdown (what `microbeam run` sends on Ctrl-C, and how VMMs ask a guest
+    to stop): PID 1 sees the ACPI power button, the BEAM stops through init:stop(), and
+    the VM powers off by itself, with no panic."""
+
+    def test_system_powerdown(self):
+        with boot() as g:
+            wait_ready(g)
+            g.qmp("system_powerdown")
+            status = g.wait_exit(HALT_TIMEOUT)
+            save_console(g, "power_button")
+            console = g.console_text()
+        self.assertIn("microbeam: power button: stopping the BEAM", console, console[-3000:])
+        self.assertIn("the BEAM halted (status 0); exit policy: poweroff", console, console[-3000:])
+        self.assertNotIn("Kernel panic", console, console[-3000:])
+        self.assertEqual(status, 0, console[-3000:])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -30,7 +30,7 @@ TEST(ParseConfig, DefaultsWithoutOurKeys) {
 
 TEST(ParseConfig, ReadsEveryKey) {
   ParsedConfig p = ParseConfig(
-      {"microbeam.exit=restart", "microbeam.hostname=node-1",
+      {"microbeam.exit=restart", "microbeam.shutdown_timeout=3", "microbeam.hostname=node-1",
        "microbeam.caps=sys_boot,CAP_NET_RAW", "microbeam.erl_flags=+S 1 -demo allow_halt true",
        "microbeam.console=ttyS1", "microbeam.debug_exit=1", "microbeam.restart_limit=2",
        "microbeam.restart_window=30", "microbeam.release=/srv/rel"},
@@ -39,6 +39,7 @@ TEST(ParseConfig, ReadsEveryKey) {
   const Config& c = p.config;
   EXPECT_TRUE(c.emergency_shell);
   EXPECT_EQ(c.exit_policy, ExitPolicy::kRestart);
+  EXPECT_EQ(c.shutdown_timeout, absl::Seconds(3));
   EXPECT_EQ(c.hostname, "node-1");
   EXPECT_THAT(c.keep_caps, ElementsAre("cap_sys_boot", "cap_net_raw"));
   EXPECT_THAT(c.erl_flags, ElementsAre("+S", "1", "-demo", "allow_halt", "true"));
@@ -52,9 +53,10 @@ TEST(ParseConfig, ReadsEveryKey) {
 TEST(ParseConfig, BadValuesWarnNamingKeyValueAndFallback) {
   ParsedConfig p = ParseConfig({"microbeam.exit=explode", "microbeam.restart_limit=ten",
                                 "microbeam.caps=cap_sys_boot,cap_flying", "microbeam.hostname=-bad",
-                                "microbeam.debug_exit=maybe", "microbeam.bogus=1", "microbeam.exit"},
+                                "microbeam.debug_exit=maybe", "microbeam.bogus=1", "microbeam.exit",
+                                "microbeam.shutdown_timeout=ten"},
                                {});
-  ASSERT_EQ(p.warnings.size(), 7u);
+  ASSERT_EQ(p.warnings.size(), 8u);
   EXPECT_EQ(p.warnings[0],
             "microbeam: microbeam.exit=explode: unknown policy (poweroff|reboot|restart|shell); using poweroff");
   EXPECT_EQ(p.warnings[1], "microbeam: microbeam.restart_limit=ten: not a count in 0..1000; using 5");
@@ -63,6 +65,8 @@ TEST(ParseConfig, BadValuesWarnNamingKeyValueAndFallback) {
   EXPECT_NE(p.warnings[4].find("microbeam.debug_exit=maybe"), std::string::npos);
   EXPECT_NE(p.warnings[5].find("unknown key microbeam.bogus"), std::string::npos);
   EXPECT_NE(p.warnings[6].find("microbeam.exit has no value"), std::string::npos);
+  EXPECT_EQ(p.warnings[7],
+            "microbeam: microbeam.shutdown_timeout=ten: not a number of seconds in 0..3600; using 10");
   // Nothing bad was applied.
   EXPECT_EQ(p.config.exit_policy, ExitPolicy::kPoweroff);
   EXPECT_EQ(p.config.restart_limit, 5);
