@@ -171,5 +171,28 @@ class PowerButtonStopsGracefully(unittest.TestCase):
         self.assertEqual(status, 0, console[-3000:])
 
 
+@unittest.skipIf(MISSING, SKIP_WHY)
+class EmergencyShell(unittest.TestCase):
+    """--emergency-shell: PID 1's own rescue shell on the serial console, before the BEAM;
+    `ls /` lists the image, `boot` goes on to serve the app."""
+
+    def test_prompt_ls_and_boot(self):
+        with boot("--emergency-shell") as g:
+            prompt = g.wait_for_console(r"microbeam-rescue# ", BOOT_TIMEOUT)
+            g.send_console("ls /\r")
+            listing = g.wait_for_console(r"l0777 +\d+ init|-0755 +\d+ init", 60, prompt.end())
+            g.wait_for_console(r"release", 10, prompt.end())
+            g.wait_for_console(r"microbeam-rescue# ", 10, listing.end())
+            g.send_console("boot\r")
+            wait_ready(g)
+            r = g.http_get("/metrics", timeout=30)
+            save_console(g, "emergency_shell")
+            console = g.console_text()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json().get("os_pid"), "1")
+        self.assertIn("rescue shell (--emergency-shell on the command line)", console)
+        self.assertIn("leaving the rescue shell; booting the release", console)
+
+
 if __name__ == "__main__":
     unittest.main()
