@@ -25,7 +25,9 @@ absl::Status RestrictCapabilities(const std::vector<std::string>& keep) {
     kept.insert(*cap);
   }
   for (int cap = 0; cap <= CAP_LAST_CAP || cap_get_bound(static_cast<cap_value_t>(cap)) >= 0; ++cap) {
-    if (kept.contains(cap)) continue;
+    // Already out (a restarted PID 1 inherits its predecessor's bounding set): dropping
+    // again would need CAP_SETPCAP, which is gone too.
+    if (kept.contains(cap) || cap_get_bound(static_cast<cap_value_t>(cap)) == 0) continue;
     if (cap_drop_bound(static_cast<cap_value_t>(cap)) != 0 && errno != EINVAL) {
       return absl::InternalError(absl::StrCat("dropping capability ", cap, " from the bounding set: ",
                                               std::strerror(errno)));

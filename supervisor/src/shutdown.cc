@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -35,12 +36,15 @@ long BootSeconds() {
 }
 
 // SIGTERM to every other process, a grace period in which they are reaped, then SIGKILL.
+// Every user process left is PID 1's child (orphans are re-parented to it), so "no child
+// left" (ECHILD) means nobody is left; kernel threads are kthreadd's, not ours.
 void StopOtherProcesses() {
   kill(-1, SIGTERM);
   for (int i = 0; i < 40; ++i) {  // up to 2 s
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    pid_t pid;
+    while ((pid = waitpid(-1, nullptr, WNOHANG)) > 0) {
     }
-    if (kill(-1, 0) != 0) return;  // ESRCH: nobody left
+    if (pid < 0 && errno == ECHILD) return;
     struct timespec ts = {0, 50'000'000};
     nanosleep(&ts, nullptr);
   }

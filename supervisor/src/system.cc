@@ -27,10 +27,19 @@ absl::Status Errno(std::string_view what) {
 
 }  // namespace
 
+// A directory on another device than its parent is a mount point already (e.g. after
+// PID 1 restarted by re-exec, when the mounts of the first start are still there).
+bool IsMountPoint(const std::string& path) {
+  struct stat self, parent;
+  if (stat(path.c_str(), &self) != 0 || stat((path + "/..").c_str(), &parent) != 0) return false;
+  return self.st_dev != parent.st_dev;
+}
+
 absl::Status Mount(const MountSpec& m) {
   if (mkdir(m.target.c_str(), 0755) != 0 && errno != EEXIST) {
     return Errno(absl::StrCat("mkdir ", m.target));
   }
+  if (IsMountPoint(m.target)) return absl::OkStatus();
   if (mount(m.source.c_str(), m.target.c_str(), m.fstype.c_str(), m.flags,
             m.data.empty() ? nullptr : m.data.c_str()) != 0) {
     if (errno == EBUSY) return absl::OkStatus();  // already mounted (e.g. devtmpfs by the kernel)
@@ -57,6 +66,8 @@ absl::Status WriteFile(const std::string& path, const std::string& content) {
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
 absl::Status SetHostname(const std::string& name) {
+  char current[65] = {};
+  if (gethostname(current, sizeof current - 1) == 0 && name == current) return absl::OkStatus();
   if (sethostname(name.data(), name.size()) != 0) return Errno("sethostname");
   return absl::OkStatus();
 }

@@ -194,5 +194,28 @@ class EmergencyShell(unittest.TestCase):
         self.assertIn("leaving the rescue shell; booting the release", console)
 
 
+@unittest.skipIf(MISSING, SKIP_WHY)
+class AbortRestarts(unittest.TestCase):
+    """halt(abort) with microbeam.exit=restart: PID 1 re-execs itself for a fresh ERTS,
+    which serves again as PID 1; no panic."""
+
+    def test_abort_then_serves_again(self):
+        with boot(HALT_APPEND + " microbeam.exit=restart") as g:
+            first = g.wait_for_console(r"demo: listening", BOOT_TIMEOUT)
+            try:
+                g.http_post("/halt/abort", timeout=30, retry=False)
+            except GuestError:
+                pass
+            g.wait_for_console(r"the BEAM aborted \(status 134\); exit policy: restart", 60, first.end())
+            g.wait_for_console(r"demo: listening", BOOT_TIMEOUT, first.end())
+            r = g.http_get("/metrics", timeout=60)
+            save_console(g, "abort_restart")
+            console = g.console_text()
+        self.assertEqual(r.status, 200, console[-3000:])
+        self.assertEqual(r.json().get("os_pid"), "1")
+        self.assertNotIn("Kernel panic", console)
+        self.assertNotIn("Operation not permitted", console, "the restarted PID 1 redid privileged setup")
+
+
 if __name__ == "__main__":
     unittest.main()
