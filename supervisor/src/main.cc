@@ -24,6 +24,7 @@
 #include "erts_static.h"
 #include "kernel_log.h"
 #include "power_button.h"
+#include "read_file.h"
 #include "rescue_shell.h"
 #include "shutdown.h"
 #include "system.h"
@@ -41,7 +42,7 @@ std::string_view BaseName(std::string_view path) {
 
 Config LoadConfig(int argc, char** argv) {
   std::vector<std::string> kernel_params;
-  if (absl::StatusOr<std::string> cmdline = sys::ReadFile("/proc/cmdline"); cmdline.ok()) {
+  if (absl::StatusOr<std::string> cmdline = ReadFile("/proc/cmdline"); cmdline.ok()) {
     kernel_params = SplitKernelCmdline(*cmdline);
   } else {
     Say(absl::StrCat("microbeam: ", cmdline.status().message(), "; using the defaults"));
@@ -54,7 +55,7 @@ Config LoadConfig(int argc, char** argv) {
 // Finds and checks the release; the error says which file is missing or bad.
 absl::StatusOr<Release> LoadRelease(const Config& config) {
   std::string start_erl = config.release_root + "/releases/start_erl.data";
-  absl::StatusOr<std::string> data = sys::ReadFile(start_erl);
+  absl::StatusOr<std::string> data = ReadFile(start_erl);
   if (!data.ok()) return data.status();
   absl::StatusOr<Release> release = ParseStartErlData(*data, config.release_root);
   if (!release.ok()) return release.status();

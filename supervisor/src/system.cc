@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -46,14 +45,6 @@ absl::Status Mount(const MountSpec& m) {
     return Errno(absl::StrCat("mount ", m.fstype, " on ", m.target));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
 }
 
 absl::Status WriteFile(const std::string& path, const std::string& content) {

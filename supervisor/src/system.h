@@ -12,7 +12,6 @@
 namespace microbeam::sys {
 
 absl::Status Mount(const MountSpec& m);          // creates the mount point if missing
-absl::StatusOr<std::string> ReadFile(const std::string& path);
 absl::Status WriteFile(const std::string& path, const std::string& content);
 bool Exists(const std::string& path);
 absl::Status SetHostname(const std::string& name);

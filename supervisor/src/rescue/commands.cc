@@ -11,10 +11,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "read_file.h"
 
 extern char** environ;
 
@@ -34,13 +33,11 @@ std::string Error(std::string_view cmd, std::string_view what) {
   return absl::StrCat(cmd, ": ", what, ": ", std::strerror(errno), "\n");
 }
 
-bool ReadWhole(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  out = buf.str();
-  return true;
+// Whole-file output of a command, or "CMD: PATH: cannot open: why".
+Outcome FileOutput(std::string_view cmd, const std::string& path) {
+  absl::StatusOr<std::string> content = ReadFile(path);
+  if (!content.ok()) return {absl::StrCat(cmd, ": ", content.status().message(), "\n")};
+  return {*std::move(content)};
 }
 
 char TypeChar(mode_t mode) {
@@ -99,12 +96,7 @@ Outcome Cat(const Args& a) {
   Outcome o;
   if (a.size() < 2) return {"usage: cat FILE...\n"};
   for (size_t i = 1; i < a.size(); ++i) {
-    std::string content;
-    if (!ReadWhole(a[i], content)) {
-      o.output += Error("cat", a[i]);
-    } else {
-      o.output += content;
-    }
+    o.output += FileOutput("cat", a[i]).output;
   }
   return o;
 }
@@ -113,9 +105,7 @@ Outcome Echo(const Args& a) { return {absl::StrCat(absl::StrJoin(a.begin() + 1, 
 
 Outcome Mount(const Args& a) {
   if (a.size() == 1) {
-    std::string mounts;
-    if (!ReadWhole("/proc/mounts", mounts)) return {Error("mount", "/proc/mounts")};
-    return {mounts};
+    return FileOutput("mount", "/proc/mounts");
   }
   std::string type, options;
   Args rest;
@@ -163,14 +153,15 @@ Outcome Ps(const Args&) {
   closedir(proc);
   std::sort(pids.begin(), pids.end());
   for (int pid : pids) {
-    std::string stat, cmdline;
-    if (!ReadWhole(absl::StrCat("/proc/", pid, "/stat"), stat)) continue;
+    absl::StatusOr<std::string> stat_file = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+    if (!stat_file.ok()) continue;  // the process has just gone
+    const std::string& stat = *stat_file;
     // "PID (comm) S ...": comm may hold spaces and parentheses, so split at the last ')'.
     size_t open = stat.find('('), close = stat.rfind(')');
     if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) continue;
     std::string comm = stat.substr(open + 1, close - open - 1);
     char state = stat[close + 2];
-    ReadWhole(absl::StrCat("/proc/", pid, "/cmdline"), cmdline);
+    std::string cmdline = ReadFile(absl::StrCat("/proc/", pid, "/cmdline")).value_or("");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     absl::StrAppendFormat(&o.output, "%5d %c     %s\n", pid, state,
                           cmdline.empty() ? absl::StrCat("[", comm, "]") : std::string(absl::StripTrailingAsciiWhitespace(cmdline)));
@@ -207,9 +198,7 @@ Outcome Free(const Args&) {
 }
 
 Outcome Cmdline(const Args&) {
-  std::string cmdline;
-  if (!ReadWhole("/proc/cmdline", cmdline)) return {Error("cmdline", "/proc/cmdline")};
-  return {cmdline};
+  return FileOutput("cmdline", "/proc/cmdline");
 }
 
 Outcome Env(const Args&) {
