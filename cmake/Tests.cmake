@@ -1,6 +1,7 @@
 # The test suite (ctest --test-dir build): unit tests of the supervisor's logic and the
 # cpio writer, the cpio writer against GNU cpio as an oracle, the hard lines of the
-# design on the built artifacts, the demo's own ExUnit tests, the CLI, and QEMU boots.
+# design on the built artifacts, the demo's own ExUnit tests, PID 1 in host namespaces,
+# the CLI, and QEMU boots.
 enable_testing()
 
 add_test(NAME unit COMMAND "${TARGET_BIN}/tests/unit/microbeam_unit_tests")
@@ -13,8 +14,11 @@ add_test(NAME hard_lines COMMAND "${CMAKE_SOURCE_DIR}/tests/image/hard_lines_tes
 add_test(NAME demo_exunit
   COMMAND "${CMAKE_SOURCE_DIR}/initramfs/demo/test.sh" "${CMAKE_BINARY_DIR}/demo-test")
 
+# The real /init as PID 1 of new namespaces on the host: signals, exit paths, reaping.
+add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test_namespace)
 add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli)
 add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
-set_tests_properties(cli qemu_boot PROPERTIES
+set_tests_properties(pid1_namespace cli qemu_boot PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
 set_tests_properties(qemu_boot PROPERTIES TIMEOUT 900)
+set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)

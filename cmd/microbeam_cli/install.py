@@ -21,6 +21,8 @@ PACKAGES = [
     "erlang-base", "erlang-dev", "elixir",
     "qemu-system-x86", "wrk",
     "dpkg-dev", "curl", "python3",
+    # the host tests' port programs and shell inside the PID namespace (tests/pid1)
+    "busybox-static",
 ]
 
 # The packages whose contents end up in the image or decide how it is built, pinned by

@@ -3,11 +3,13 @@
 //   /init                         mounts, console, config, capabilities, then erl_start
 //   .../erl_child_setup           ERTS's port-program spawner (exec'd by the BEAM)
 //   .../inet_gethost              ERTS's name resolver helper (exec'd by the kernel app)
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -21,12 +23,13 @@
 #include "config.h"
 #include "early_mounts.h"
 #include "emulator_args.h"
+#include "etc_hosts.h"
 #include "erts_static.h"
 #include "kernel_log.h"
-#include "power_button.h"
 #include "read_file.h"
 #include "rescue_shell.h"
 #include "shutdown.h"
+#include "stop_watcher.h"
 #include "system.h"
 
 
@@ -50,6 +53,18 @@ Config LoadConfig(int argc, char** argv) {
   ParsedConfig parsed = ParseConfig(kernel_params, std::vector<std::string>(argv + 1, argv + argc));
   for (const std::string& warning : parsed.warnings) Say(warning);
   return parsed.config;
+}
+
+// Keeps an /etc/hosts the image brings; otherwise writes one (etc_hosts.h says why).
+void WriteEtcHosts(const std::string& hostname) {
+  if (sys::Exists(std::string(kEtcHosts))) return;
+  if (mkdir("/etc", 0755) != 0 && errno != EEXIST) {
+    Say("microbeam: cannot create /etc; the host name look-up at boot may wait for DNS");
+    return;
+  }
+  if (absl::Status s = sys::WriteFile(std::string(kEtcHosts), EtcHostsFor(hostname)); !s.ok()) {
+    Say(absl::StrCat("microbeam: ", s.message(), "; the host name look-up at boot may wait for DNS"));
+  }
 }
 
 // Finds and checks the release; the error says which file is missing or bad.
@@ -84,20 +99,35 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
   EndOfBeam("returned from erl_start", 0);
 }
 
+// Run as a container's init (systemd's container interface: the manager sets
+// $container), e.g. the host tests' `unshare --pid --mount`. The kernel log and
+// /dev/console then belong to the host: lines go to stderr, stdio stays as given, and
+// no I/O port is touched.
+bool InContainer() { return std::getenv("container") != nullptr; }
+
 [[noreturn]] void RunPid1(int argc, char** argv, char** envp) {
+  BlockStopSignals();  // before any thread exists, so that every thread inherits it
   BootTimeline timeline;
   timeline.Mark("init_entered");
+  const bool in_container = InContainer();
   std::vector<std::string> mount_errors;
   for (const MountSpec& m : EarlyMounts()) {
     if (absl::Status s = sys::Mount(m); !s.ok()) mount_errors.push_back(absl::StrCat("microbeam: ", s.message()));
   }
-  OpenKernelLog();
+  if (!in_container) OpenKernelLog();
   for (const std::string& e : mount_errors) Say(e);
   Config config = LoadConfig(argc, argv);
-  if (absl::Status s = sys::AttachConsole(config.console); !s.ok()) {
+  if (in_container) {
+    Say(absl::StrCat("microbeam: running as the init of a container ($container=", std::getenv("container"),
+                     "): logging to stderr, keeping stdio as the console"));
+  } else if (absl::Status s = sys::AttachConsole(config.console); !s.ok()) {
     Say(absl::StrCat("microbeam: console ", config.console, ": ", s.message(), "; keeping the kernel's"));
   }
   timeline.Mark("mounts_done");
+  if (config.debug_exit && in_container) {
+    Say("microbeam: microbeam.debug_exit: not in a container (the port would be the host's); status stays here");
+    config.debug_exit = false;
+  }
   if (config.debug_exit) {
     if (absl::Status s = sys::EnableDebugExitPort(); !s.ok()) {
       // Writing to the port without access would fault: report in the guest only.
@@ -107,8 +137,17 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
   }
   PrepareShutdown(config, argv, envp);
   InstallCrashHandlers();
+  // Ctrl-Alt-Del from a kernel with virtual terminals becomes SIGINT to PID 1 instead of
+  // an immediate reboot (the stop watcher maps both to a graceful poweroff).
+  if (!in_container) reboot(RB_DISABLE_CAD);
+  if (absl::StatusOr<int> devices = WatchStopRequests(config.shutdown_timeout); !devices.ok()) {
+    Say(absl::StrCat("microbeam: stop requests: ", devices.status().message(), "; SIGINT/SIGPWR/SIGUSR1/SIGUSR2 are not heard"));
+  } else if (*devices == 0 && !in_container) {
+    Say("microbeam: no power button or keyboard: a VMM's stop request will not be seen (signals still are)");
+  }
   if (absl::Status s = sys::SetHostname(config.hostname); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (absl::Status s = sys::BringUpLoopback(); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
+  WriteEtcHosts(config.hostname);
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
   if (config.emergency_shell) {
     RunRescueShell("--emergency-shell on the command line");
@@ -120,9 +159,6 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     Say(absl::StrCat("microbeam: ", why));
     if (RunRescueShell(why) == ShellExit::kConsoleGone) EndOfBeam("could not start", 1);
     release = LoadRelease(config);
-  }
-  if (absl::Status s = WatchPowerButton(config.shutdown_timeout); !s.ok()) {
-    Say(absl::StrCat("microbeam: power button: ", s.message(), "; a VMM's stop request will not be seen"));
   }
   if (absl::Status s = RestrictCapabilities(config.keep_caps); !s.ok()) {
     Say(absl::StrCat("microbeam: capabilities: ", s.message(), "; keeping the full set"));
@@ -137,8 +173,10 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
 
 int main(int argc, char** argv, char** envp) {
   std::string_view role = microbeam::BaseName(argc > 0 ? argv[0] : "");
-  if (role == "erl_child_setup") return erl_child_setup_main(argc, argv);
-  if (role == "inet_gethost") return inet_gethost_main(argc, argv);
+  if (role == "erl_child_setup" || role == "inet_gethost") {
+    microbeam::UnblockAllSignals();  // exec kept PID 1's mask (stop_watcher.h)
+    return role == "erl_child_setup" ? erl_child_setup_main(argc, argv) : inet_gethost_main(argc, argv);
+  }
   if (getpid() != 1) {
     std::fprintf(stderr, "microbeam-init: must run as PID 1 (or as erl_child_setup / inet_gethost), not as \"%s\"\n",
                  argc > 0 ? argv[0] : "");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernel_log.h"
+#include "processes.h"
 #include "restart_history.h"
 #include "rescue_shell.h"
 #include "system.h"
@@ -27,7 +28,7 @@ char** g_argv = nullptr;
 std::vector<std::string> g_restart_env;  // environment for a re-exec, without MICROBEAM_RESTARTS
 std::vector<long> g_restart_times;
 volatile sig_atomic_t g_ending = 0;
-volatile sig_atomic_t g_poweroff_requested = 0;
+volatile sig_atomic_t g_requested_action = -1;  // an ExitPolicy, or -1: none
 
 long BootSeconds() {
   struct timespec ts;
@@ -35,21 +36,56 @@ long BootSeconds() {
   return ts.tv_sec;
 }
 
-// SIGTERM to every other process, a grace period in which they are reaped, then SIGKILL.
-// Every user process left is PID 1's child (orphans are re-parented to it), so "no child
-// left" (ECHILD) means nobody is left; kernel threads are kthreadd's, not ours.
-void StopOtherProcesses() {
-  kill(-1, SIGTERM);
-  for (int i = 0; i < 40; ++i) {  // up to 2 s
-    pid_t pid;
-    while ((pid = waitpid(-1, nullptr, WNOHANG)) > 0) {
-    }
-    if (pid < 0 && errno == ECHILD) return;
-    struct timespec ts = {0, 50'000'000};
-    nanosleep(&ts, nullptr);
-  }
-  kill(-1, SIGKILL);
+// Signals every process the shutdown does not spare (processes.h); returns how many.
+int SignalOthers(int sig) {
+  int signalled = 0;
+  sys::ForEachProcess([&](const ProcStat& p) {
+    if (SparedAtShutdown(p)) return;
+    if (kill(p.pid, sig) == 0) ++signalled;
+  });
+  return signalled;
+}
+
+void ReapChildren() {
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+void Nap(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1'000'000};
+  nanosleep(&ts, nullptr);
+}
+
+// SIGTERM to every other process, a grace period of up to 2 s in which they end and are
+// reaped (orphans are re-parented to PID 1), then SIGKILL.
+void StopOtherProcesses() {
+  ReapChildren();
+  if (SignalOthers(SIGTERM) == 0) return;
+  for (int i = 0; i < 40; ++i) {
+    Nap(50);
+    ReapChildren();
+    if (SignalOthers(0) == 0) return;  // signal 0: only "is anyone left?"
+  }
+  SignalOthers(SIGKILL);
+  for (int i = 0; i < 10 && SignalOthers(0) > 0; ++i) {
+    Nap(20);
+    ReapChildren();
+  }
+}
+
+// Before a re-exec: ERTS's helper goes last, so the old BEAM has no time to notice.
+void StopErtsHelpers() {
+  sys::ForEachProcess([](const ProcStat& p) {
+    if (p.ppid == 1 && p.state != 'Z' && std::string_view(p.comm) == kErtsHelper) kill(p.pid, SIGKILL);
+  });
+  for (int i = 0; i < 50; ++i) {  // up to 1 s; SIGKILL takes effect at once
+    ReapChildren();
+    bool left = false;
+    sys::ForEachProcess([&](const ProcStat& p) {
+      if (p.ppid == 1 && std::string_view(p.comm) == kErtsHelper) left = true;
+    });
+    if (!left) return;
+    Nap(20);
   }
 }
 
@@ -74,6 +110,7 @@ void StopOtherProcesses() {
   for (std::string& e : g_restart_env) envp.push_back(e.data());
   envp.push_back(restarts.data());
   envp.push_back(nullptr);
+  StopErtsHelpers();
   syscall(SYS_close_range, 3u, ~0u, 0u);
   sigset_t none;
   sigemptyset(&none);
@@ -124,7 +161,7 @@ void EndOfBeam(const char* how, int status) {
     for (;;) pause();
   }
   g_ending = 1;
-  ExitPolicy policy = g_poweroff_requested ? ExitPolicy::kPoweroff : g_config.exit_policy;
+  ExitPolicy policy = g_requested_action >= 0 ? static_cast<ExitPolicy>(g_requested_action) : g_config.exit_policy;
   if (policy == ExitPolicy::kRestart &&
       IsCrashLoop(g_restart_times, BootSeconds(), g_config.restart_limit,
                   absl::ToInt64Seconds(g_config.restart_window))) {
@@ -151,7 +188,7 @@ void EndOfBeam(const char* how, int status) {
   Hang();
 }
 
-void RequestPoweroff() { g_poweroff_requested = 1; }
+void RequestExitAction(ExitPolicy action) { g_requested_action = static_cast<int>(action); }
 
 void InstallCrashHandlers() {
   struct sigaction sa = {};

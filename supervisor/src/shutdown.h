@@ -14,9 +14,10 @@ void PrepareShutdown(const Config& config, char** argv, char** envp);
 // ("halted", "aborted", "fatal signal SIGSEGV"...). Async-signal-safe; never returns.
 [[noreturn]] void EndOfBeam(const char* how, int status);
 
-// A stop was asked for from outside (the power button): whatever way the BEAM then
-// ends, PID 1 powers off, whatever the exit policy says. Async-signal-safe.
-void RequestPoweroff();
+// A stop was asked for from outside (stop_requests.h) with `action` (kPoweroff or
+// kReboot): whatever way the BEAM then ends, PID 1 does that, whatever the exit policy
+// says. Async-signal-safe.
+void RequestExitAction(ExitPolicy action);
 
 // Routes fatal signals raised inside PID 1 (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT)
 // to EndOfBeam.

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -101,5 +102,33 @@ absl::Status EnableDebugExitPort() {
 }
 
 void WriteDebugExitPort(int status) { outb(static_cast<unsigned char>(status), kDebugExitPort); }
+
+void ForEachProcess(absl::FunctionRef<void(const ProcStat&)> fn) {
+  int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  alignas(8) char entries[4096];
+  long n;
+  while ((n = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0) {
+    for (long off = 0; off < n;) {
+      // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[]
+      unsigned short reclen;
+      std::memcpy(&reclen, entries + off + 16, sizeof reclen);
+      const char* name = entries + off + 19;
+      off += reclen;
+      if (name[0] < '1' || name[0] > '9') continue;
+      char path[32] = "/proc/";
+      std::strncat(path, name, sizeof path - 12);
+      std::strcat(path, "/stat");
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      char line[1024];
+      ssize_t len = read(fd, line, sizeof line);
+      close(fd);
+      ProcStat p;
+      if (len > 0 && ParseProcStat(std::string_view(line, static_cast<size_t>(len)), p)) fn(p);
+    }
+  }
+  close(dir);
+}
 
 }  // namespace microbeam::sys

@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "early_mounts.h"
+#include "processes.h"
 
 namespace microbeam::sys {
 
@@ -22,5 +24,8 @@ absl::Status AttachConsole(const std::string& path);
 absl::Status EnableDebugExitPort();
 // Async-signal-safe: writes `status` to the isa-debug-exit port.
 void WriteDebugExitPort(int status);
+// Calls `fn` for every process in /proc (skipping those that vanish meanwhile). Async-
+// signal-safe: raw getdents64 and read into stack buffers, no allocation.
+void ForEachProcess(absl::FunctionRef<void(const ProcStat&)> fn);
 
 }  // namespace microbeam::sys

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "processes.h"
 #include "read_file.h"
 
 extern char** environ;
@@ -155,12 +156,10 @@ Outcome Ps(const Args&) {
   for (int pid : pids) {
     absl::StatusOr<std::string> stat_file = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
     if (!stat_file.ok()) continue;  // the process has just gone
-    const std::string& stat = *stat_file;
-    // "PID (comm) S ...": comm may hold spaces and parentheses, so split at the last ')'.
-    size_t open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) continue;
-    std::string comm = stat.substr(open + 1, close - open - 1);
-    char state = stat[close + 2];
+    ProcStat stat;
+    if (!ParseProcStat(*stat_file, stat)) continue;
+    std::string comm = stat.comm;
+    char state = stat.state;
     std::string cmdline = ReadFile(absl::StrCat("/proc/", pid, "/cmdline")).value_or("");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     absl::StrAppendFormat(&o.output, "%5d %c     %s\n", pid, state,

@@ -1,0 +1,260 @@
+"""PID 1 on the host: the image's real /init as PID 1 of new namespaces (see nsguest.py).
+Fast (no emulation) and exact: the host sees the namespace's processes, PID 1's
+/proc status, and how PID 1 ended (reboot() in a PID namespace ends it with SIGINT for
+power off and SIGHUP for reboot).
+
+Needs root (CI runs as root) and util-linux's unshare/nsenter.
+
+Environment:
+  MICROBEAM_OUT      artifact directory (default <repo>/out)
+  MICROBEAM_INITRD   initramfs instead of $MICROBEAM_OUT/microbeam.cpio
+"""
+
+import json
+import os
+import re
+import signal
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from nsguest import BUSYBOX, POWEROFF, REBOOT, NsGuest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
+INITRD = Path(os.environ.get("MICROBEAM_INITRD") or OUT / "microbeam.cpio")
+
+SKIP = (not INITRD.is_file() and f"{INITRD} missing (build it first: cmd/microbeam build)"
+        or os.geteuid() != 0 and "needs root (namespaces, mounts)"
+        or "")
+READY = r"^demo: listening on port 8080"
+HALTED_0 = "the BEAM halted (status 0)"
+
+# Capability numbers (linux/capability.h) for the CapBnd masks.
+CAP_NET_BIND_SERVICE, CAP_SYS_BOOT = 10, 22
+
+
+def erl_eval(code: str) -> str:
+    """A PID 1 argument that makes the BEAM evaluate `code` once booted (no ' in it)."""
+    assert "'" not in code
+    return f"microbeam.erl_flags=-eval '{code}'"
+
+
+def guest(*args, **kw) -> NsGuest:
+    return NsGuest(INITRD, args, **kw)
+
+
+@unittest.skipIf(SKIP, SKIP)
+class Boot(unittest.TestCase):
+    def test_serves_as_pid_1_with_the_default_bounding_set(self):
+        with guest() as g:
+            status, body = g.wait_http("/metrics")
+            proc = g.status()
+            hosts = (g.root / "etc" / "hosts").read_text()
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["os_pid"], "1")
+        self.assertEqual(int(proc["CapBnd"], 16), (1 << CAP_SYS_BOOT) | (1 << CAP_NET_BIND_SERVICE))
+        self.assertEqual(proc["NoNewPrivs"], "1")
+        # The stop signals are PID 1's (its watcher's signalfd), in every thread of it.
+        blocked = int(proc["SigBlk"], 16)
+        for sig in (signal.SIGINT, signal.SIGPWR, signal.SIGUSR1, signal.SIGUSR2):
+            self.assertTrue(blocked & (1 << (sig - 1)), sig.name)
+        self.assertIn("localhost microbeam", hosts)
+
+    def test_caps_key_sets_the_bounding_set(self):
+        with guest("microbeam.caps=sys_boot") as g:
+            g.wait_for(READY)
+            self.assertEqual(int(g.status()["CapBnd"], 16), 1 << CAP_SYS_BOOT)
+
+    def test_bad_values_are_named_in_one_line_and_boot_goes_on(self):
+        bad = ["microbeam.exit=explode", "microbeam.shutdown_timeout=soon", "microbeam.hostname=-x",
+               "microbeam.caps=cap_bogus", "microbeam.restart_limit=many", "microbeam.frobnicate=1"]
+        with guest(*bad) as g:
+            status, _ = g.wait_http("/health")
+            out = g.output()
+        self.assertEqual(status, 200)
+        for arg in bad:
+            key, value = arg.split("=", 1)
+            self.assertRegex(out, rf"(?m)^microbeam: .*{re.escape(key)}\b.*{re.escape(value)}", arg)
+        self.assertRegex(out, r"(?m)^microbeam: microbeam\.exit=explode: .*; using poweroff$")
+
+
+@unittest.skipIf(SKIP, SKIP)
+class StopSignals(unittest.TestCase):
+    """Each stop signal reaches the right action, gracefully (init:stop, status 0)."""
+
+    def stop_with(self, sig, *args):
+        with guest("microbeam.shutdown_timeout=30", *args) as g:
+            g.wait_for(READY)
+            t0 = time.monotonic()
+            g.kill(sig)
+            rc = g.wait_exit(40)
+            return rc, g.output(), time.monotonic() - t0
+
+    def test_sigterm_is_erts_init_stop_then_the_exit_policy(self):
+        rc, out, _ = self.stop_with(signal.SIGTERM)
+        self.assertIn("SIGTERM received - shutting down", out)  # ERTS's own handler
+        self.assertIn(f"{HALTED_0}; exit policy: poweroff", out)
+        self.assertEqual(rc, POWEROFF, out)
+
+    def test_sigterm_with_reboot_policy_reboots(self):
+        rc, out, _ = self.stop_with(signal.SIGTERM, "microbeam.exit=reboot")
+        self.assertIn(f"{HALTED_0}; exit policy: reboot", out)
+        self.assertEqual(rc, REBOOT, out)
+
+    def test_poweroff_signals(self):
+        for sig, name in ((signal.SIGINT, "SIGINT (Ctrl-Alt-Del)"), (signal.SIGPWR, "SIGPWR"),
+                          (signal.SIGUSR2, "SIGUSR2")):
+            with self.subTest(name):
+                rc, out, took = self.stop_with(sig)
+                self.assertIn(f"microbeam: {name}: stopping the BEAM (init:stop), then poweroff", out)
+                self.assertIn(f"{HALTED_0}; exit policy: poweroff", out)
+                self.assertEqual(rc, POWEROFF, out)
+                self.assertLess(took, 30, "graceful stop must not wait for the timeout")
+
+    def test_sigusr1_reboots_whatever_the_policy(self):
+        rc, out, _ = self.stop_with(signal.SIGUSR1, "microbeam.exit=poweroff")
+        self.assertIn("SIGUSR1: stopping the BEAM (init:stop), then reboot", out)
+        self.assertIn(f"{HALTED_0}; exit policy: reboot", out)
+        self.assertEqual(rc, REBOOT, out)
+
+    # A BEAM that ignores SIGTERM: its signal server has no handler any more.
+    DEAF = erl_eval("gen_event:delete_handler(erl_signal_server, erl_signal_handler, []), "
+                    "io:format(\"deaf~n\")")
+
+    def test_timeout_ends_a_beam_that_does_not_stop(self):
+        with guest("microbeam.shutdown_timeout=2", self.DEAF) as g:
+            g.wait_for(r"^deaf")
+            g.kill(signal.SIGPWR)
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertIn("the BEAM did not stop within microbeam.shutdown_timeout", out)
+        self.assertEqual(rc, POWEROFF, out)
+
+    def test_second_request_acts_at_once(self):
+        with guest("microbeam.shutdown_timeout=60", self.DEAF) as g:
+            g.wait_for(r"^deaf")
+            g.kill(signal.SIGUSR2)
+            g.wait_for(r"stopping the BEAM")
+            t0 = time.monotonic()
+            g.kill(signal.SIGUSR1)
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertIn("SIGUSR1 again while stopping: reboot now", out)
+        self.assertEqual(rc, REBOOT, out)
+        self.assertLess(time.monotonic() - t0, 10)
+
+
+@unittest.skipIf(SKIP, SKIP)
+class ExitPaths(unittest.TestCase):
+    def test_halt_status_is_reported_then_poweroff(self):
+        with guest(erl_eval("erlang:halt(3)")) as g:
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertIn("the BEAM halted (status 3); exit policy: poweroff", out)
+        self.assertEqual(rc, POWEROFF, out)
+
+    def test_halt_abort(self):
+        with guest(erl_eval("erlang:halt(abort)")) as g:
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertIn("the BEAM aborted (status 134); exit policy: poweroff", out)
+        self.assertEqual(rc, POWEROFF, out)
+
+    def test_fatal_signal_in_pid_1(self):
+        with guest() as g:
+            g.wait_for(READY)
+            g.kill(signal.SIGSEGV)
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertIn("the BEAM got fatal signal SIGSEGV in PID 1 (status 139)", out)
+        self.assertEqual(rc, POWEROFF, out)
+
+    def test_restart_then_crash_loop_goes_to_the_rescue_shell(self):
+        args = ("microbeam.exit=restart", "microbeam.restart_limit=2", "microbeam.restart_window=60",
+                erl_eval("erlang:halt(5)"))
+        with guest(*args) as g:
+            g.wait_for(r"crash loop")
+            g.wait_for(r"microbeam-rescue# ")
+            g.send_input("poweroff\n")
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertEqual(out.count("microbeam: starting ERTS"), 3, out)  # first start + 2 restarts
+        self.assertEqual(out.count("exit policy: restart"), 2, out)
+        self.assertNotIn("Crash dump", out)  # ERTS's helper did not die under the old BEAM
+        self.assertEqual(rc, POWEROFF, out)
+
+    def test_shell_policy_runs_the_rescue_shell_after_the_beam(self):
+        with guest("microbeam.exit=shell", "microbeam.caps=cap_sys_boot", erl_eval("erlang:halt(0)")) as g:
+            g.wait_for(r"microbeam-rescue# ")
+            g.send_input("cat /proc/1/status\n")
+            m = g.wait_for(r"CapBnd:\s*(\w+)")
+            g.send_input("reboot\n")
+            rc = g.wait_exit(30)
+        self.assertEqual(int(m.group(1), 16), 1 << CAP_SYS_BOOT)
+        self.assertEqual(rc, REBOOT, g.output())
+
+    def test_missing_boot_file_says_why_and_a_closed_console_powers_off(self):
+        def break_release(root):
+            for boot in root.glob("release/releases/*/start.boot"):
+                boot.unlink()
+        with guest(prepare=break_release) as g:
+            g.wait_for(r"microbeam: the BEAM cannot start: .*start\.boot: missing boot file")
+            g.wait_for(r"microbeam-rescue# ")
+            g.proc.stdin.close()  # the console goes away: no hang
+            rc = g.wait_exit(30)
+        self.assertEqual(rc, POWEROFF, g.output())
+
+    def test_emergency_shell_then_boot(self):
+        with guest("--emergency-shell") as g:
+            g.wait_for(r"microbeam-rescue# ")
+            g.send_input("ls /release\n")
+            g.wait_for(r"(?m) releases\r?$")
+            g.send_input("boot\n")
+            status, _ = g.wait_http("/health")
+        self.assertEqual(status, 200)
+
+
+@unittest.skipIf(SKIP or not BUSYBOX.is_file() and "needs busybox-static", SKIP or "busybox")
+class Reaping(unittest.TestCase):
+    def assert_no_zombies_or_orphans(self, g, within=20.0):
+        deadline = time.monotonic() + within
+        while True:
+            procs = g.processes()
+            left = [p for p in procs if p[3] not in ("init", "erl_child_setup", "inet_gethost")]
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(left, [], f"left in the namespace: {procs}")
+
+    def test_orphan_storm_from_outside_leaves_no_zombie(self):
+        with guest() as g:
+            g.wait_for(READY)
+            r = g.run_inside(["sh", "-c", "for i in $(seq 150); do (sleep 6 >/dev/null 2>&1 &); done"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            orphans = [p for p in g.processes() if p[3] == "sleep"]
+            self.assertTrue(orphans and all(p[1] == 1 for p in orphans),
+                            f"orphans must be PID 1's: {orphans[:5]}")
+            self.assert_no_zombies_or_orphans(g)
+            status, _ = g.http_get("/health")
+            self.assertEqual(status, 200)
+
+    def test_port_exit_codes_stay_right_in_an_orphan_storm(self):
+        code = ('P = fun(Script) -> Port = open_port({spawn_executable, "/bin/sh"}, '
+                '[{args, ["-c", Script]}, exit_status]), '
+                'receive {Port, {exit_status, S}} -> S end end, '
+                'R = [P("exit 0"), P("exit 7"), P("kill -9 $$"), '
+                'P("for i in $(seq 200); do (sleep 0.3 &); done; exit 3"), P("exit 255")], '
+                'io:format("ports ~w cmd ~s~n", [R, os:cmd("echo hi")])')
+        with guest(erl_eval(code)) as g:
+            m = g.wait_for(r"^ports (\[.*\]) cmd (\w+)")
+            self.assertEqual(m.group(1), "[0,7,137,3,255]")
+            self.assertEqual(m.group(2), "hi")
+            self.assert_no_zombies_or_orphans(g)
+
+
+if __name__ == "__main__":
+    unittest.main()
