@@ -93,6 +93,10 @@ def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
         argv.append("-no-reboot")
     nic = "virtio-net-device" if cfg.machine == "microvm" else "virtio-net-pci"
     argv += ["-device", f"{nic},netdev=n0", "-netdev", netdev_arg(cfg)]
+    if cfg.machine == "microvm":
+        # A PS/2 controller, as Firecracker has, so that Ctrl-Alt-Del (QMP send-key)
+        # reaches the guest; q35 has one built in.
+        argv += ["-device", "i8042"]
     if cfg.debug_exit:
         argv += ["-device", f"isa-debug-exit,iobase={DEBUG_EXIT_IOBASE:#x},"
                             f"iosize={DEBUG_EXIT_IOSIZE:#04x}"]

@@ -96,6 +96,18 @@ class ServesHttp(unittest.TestCase):
     def test_health(self):
         self.assertEqual(self.guest.http_get("/health", timeout=30).status, 200)
 
+    def test_boot_timeline_line_and_endpoint(self):
+        """Every mark, in order, on one console line after the first reply; /boot too."""
+        m = self.guest.wait_for_console(r"demo: boot timeline: (.*)", 30)
+        marks = dict(kv.split("=") for kv in m.group(1).split())
+        names = ["init_entered", "mounts_done", "erl_start", "release_started", "first_request"]
+        self.assertEqual(list(marks), names, m.group(0))
+        ms = [float(marks[n].rstrip("ms")) for n in names]
+        self.assertEqual(ms, sorted(ms), m.group(0))
+        r = self.guest.http_get("/boot", timeout=30).json()
+        self.assertEqual(set(r["pid1"]["marks_ms"]), set(names[:3]), r)
+        self.assertIsNotNone(r["first_request_monotonic_ms"], r)
+
     def test_root(self):
         self.assertEqual(self.guest.http_get("/", timeout=30).status, 200)
 
@@ -215,6 +227,52 @@ class AbortRestarts(unittest.TestCase):
         self.assertEqual(r.json().get("os_pid"), "1")
         self.assertNotIn("Kernel panic", console)
         self.assertNotIn("Operation not permitted", console, "the restarted PID 1 redid privileged setup")
+        self.assertNotIn("Crash dump", console, "ERTS's helper died under the old BEAM")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class CtrlAltDel(unittest.TestCase):
+    """QMP send-key ctrl-alt-delete (Firecracker's SendCtrlAltDel does the same on its
+    i8042): PID 1 reads the keys from evdev, the BEAM stops through init:stop(), and
+    the VM powers off within the shutdown timeout."""
+
+    def test_send_key_powers_off_gracefully(self):
+        with boot("microbeam.shutdown_timeout=20") as g:
+            wait_ready(g)
+            t0 = time.monotonic()
+            g.qmp("send-key", keys=[{"type": "qcode", "data": k} for k in ("ctrl", "alt", "delete")])
+            status = g.wait_exit(HALT_TIMEOUT)
+            took = time.monotonic() - t0
+            save_console(g, "ctrl_alt_del")
+            console = g.console_text()
+        self.assertIn("microbeam: Ctrl-Alt-Del: stopping the BEAM (init:stop), then poweroff", console,
+                      console[-3000:])
+        self.assertIn("the BEAM halted (status 0); exit policy: poweroff", console, console[-3000:])
+        self.assertNotIn("Kernel panic", console)
+        self.assertEqual(status, 0)
+        self.assertLess(took, 20 + 10, "must power off within the timeout (plus the poweroff itself)")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class CapabilitiesInTheGuest(unittest.TestCase):
+    """microbeam.caps=sys_boot: /proc/1/status shows that bounding set alone, read in the
+    rescue shell that the shell policy opens after the BEAM halts."""
+
+    def test_capbnd_is_the_configured_set(self):
+        with boot(HALT_APPEND + " microbeam.exit=shell microbeam.caps=sys_boot") as g:
+            wait_ready(g)
+            try:
+                g.http_post("/halt/0", timeout=30, retry=False)
+            except GuestError:
+                pass
+            prompt = g.wait_for_console(r"microbeam-rescue# ", HALT_TIMEOUT)
+            g.send_console("cat /proc/1/status\n")
+            m = g.wait_for_console(r"CapBnd:\s*([0-9a-f]+)", 30, prompt.end())
+            g.send_console("poweroff\n")
+            status = g.wait_exit(HALT_TIMEOUT)
+            save_console(g, "capbnd")
+        self.assertEqual(int(m.group(1), 16), 1 << 22)  # CAP_SYS_BOOT alone
+        self.assertEqual(status, 0)
 
 
 if __name__ == "__main__":

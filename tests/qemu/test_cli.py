@@ -38,7 +38,8 @@ class QemuCommandLine(unittest.TestCase):
         for flag in ("-nodefaults", "-no-user-config", "-nographic", "-no-reboot"):
             self.assertIn(flag, argv)
         self.assertEqual(option(argv, "-serial"), ["stdio"])
-        self.assertEqual(option(argv, "-device"), ["virtio-net-device,netdev=n0"])
+        # i8042: the PS/2 controller Ctrl-Alt-Del (QMP send-key) arrives through
+        self.assertEqual(option(argv, "-device"), ["virtio-net-device,netdev=n0", "i8042"])
         self.assertEqual(option(argv, "-netdev"),
                          ["user,id=n0,hostfwd=tcp:127.0.0.1:18080-:8080"])
         self.assertEqual(option(argv, "-qmp"), ["unix:/tmp/x/qmp.sock,server=on,wait=off"])

@@ -8,22 +8,79 @@ defmodule Demo.BootTimeline do
        "pid1_error": null | "enoent" | "invalid JSON" | ...,
        "app_ready_ms": <ms since emulator start when the listener was up>,
        "app_ready_monotonic_ms": <CLOCK_MONOTONIC in ms at that moment, or null>,
+       "first_request_ms": <ms since emulator start when the first reply went out, or null>,
+       "first_request_monotonic_ms": <CLOCK_MONOTONIC in ms at that moment, or null>,
        "uptime_ms": <ms since emulator start, now>}
+
+  When the first reply has gone out, the whole timeline goes to the console as one
+  line: PID 1's marks, then `release_started` and `first_request`, all on the
+  guest's monotonic clock (time since the kernel started, which PID 1's
+  CLOCK_BOOTTIME equals in a VM that never suspends).
   """
 
   @key {__MODULE__, :ready}
+  @first_key {__MODULE__, :first_request}
   @max_file_bytes 1_048_576
 
   @doc "Records the moment the app became ready (called once at start)."
   @spec mark_ready() :: :ok
   def mark_ready do
     {wall_ms, _} = :erlang.statistics(:wall_clock)
-    :persistent_term.put(@key, %{wall_ms: wall_ms, monotonic_ms: os_monotonic_ms()})
+    # One flag, so that exactly one connection records the first request.
+    first = :atomics.new(1, [])
+    :persistent_term.put(@key, %{wall_ms: wall_ms, monotonic_ms: os_monotonic_ms(), first: first})
+  end
+
+  @doc """
+  Records the first request served and prints the timeline line; cheap and a
+  no-op for every later request (one atomic compare-and-swap).
+  """
+  @spec mark_request_served() :: :ok
+  def mark_request_served do
+    case :persistent_term.get(@key, nil) do
+      %{first: first} ->
+        if :atomics.compare_exchange(first, 1, 0, 1) == :ok do
+          {wall_ms, _} = :erlang.statistics(:wall_clock)
+          :persistent_term.put(@first_key, %{wall_ms: wall_ms, monotonic_ms: os_monotonic_ms()})
+          IO.puts(console_line(report()))
+        end
+
+        :ok
+
+      nil ->
+        :ok
+    end
+  end
+
+  @doc "The one-line timeline: PID 1's marks, then the app's, in ms on the monotonic clock."
+  @spec console_line(map()) :: String.t()
+  def console_line(report) do
+    pid1_marks =
+      case report.pid1 do
+        %{"marks_ms" => marks} when is_map(marks) ->
+          marks |> Enum.sort_by(fn {_, ms} -> ms end) |> Enum.map(fn {k, ms} -> {k, ms} end)
+
+        _ ->
+          []
+      end
+
+    app_marks = [
+      {"release_started", report.app_ready_monotonic_ms},
+      {"first_request", report.first_request_monotonic_ms}
+    ]
+
+    marks =
+      for {name, ms} <- pid1_marks ++ app_marks, is_number(ms) do
+        "#{name}=#{:erlang.float_to_binary(ms / 1, decimals: 1)}ms"
+      end
+
+    Enum.join(["demo: boot timeline:" | marks], " ")
   end
 
   @spec report(Path.t()) :: map()
   def report(file \\ Demo.Config.boot_timeline_file()) do
     ready = :persistent_term.get(@key, %{wall_ms: nil, monotonic_ms: nil})
+    first = :persistent_term.get(@first_key, %{wall_ms: nil, monotonic_ms: nil})
     {uptime_ms, _} = :erlang.statistics(:wall_clock)
     {pid1, error} = read_timeline(file)
 
@@ -33,6 +90,8 @@ defmodule Demo.BootTimeline do
       pid1_error: error,
       app_ready_ms: ready.wall_ms,
       app_ready_monotonic_ms: ready.monotonic_ms,
+      first_request_ms: first.wall_ms,
+      first_request_monotonic_ms: first.monotonic_ms,
       uptime_ms: uptime_ms
     }
   end

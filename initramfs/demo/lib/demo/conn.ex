@@ -27,7 +27,10 @@ defmodule Demo.Conn do
         reply =
           Response.build(status, headers, body, keep_alive?, head?: request.method == "HEAD")
 
-        case :gen_tcp.send(socket, reply) do
+        sent = :gen_tcp.send(socket, reply)
+        if sent == :ok, do: Demo.BootTimeline.mark_request_served()
+
+        case sent do
           :ok when keep_alive? ->
             serve(socket, config)
 

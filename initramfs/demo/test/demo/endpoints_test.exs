@@ -30,6 +30,25 @@ defmodule Demo.EndpointsTest do
     assert Demo.Metrics.kernel_release("/nonexistent") == "unknown"
   end
 
+  test "the console line lists PID 1's marks in time order, then the app's" do
+    line =
+      Demo.BootTimeline.console_line(%{
+        pid1: %{"marks_ms" => %{"mounts_done" => 20.26, "init_entered" => 10.0}},
+        app_ready_monotonic_ms: 900,
+        first_request_monotonic_ms: 1200
+      })
+
+    assert line ==
+             "demo: boot timeline: init_entered=10.0ms mounts_done=20.3ms " <>
+               "release_started=900.0ms first_request=1200.0ms"
+
+    assert Demo.BootTimeline.console_line(%{
+             pid1: nil,
+             app_ready_monotonic_ms: 900,
+             first_request_monotonic_ms: nil
+           }) == "demo: boot timeline: release_started=900.0ms"
+  end
+
   test "GET /boot wraps the PID 1 timeline file" do
     dir = C.scratch_dir("boot")
     file = Path.join(dir, "boot.json")
@@ -40,6 +59,12 @@ defmodule Demo.EndpointsTest do
     assert r["pid1_error"] == "enoent"
     assert is_integer(r["app_ready_ms"]) and r["app_ready_ms"] <= r["uptime_ms"]
     assert is_integer(r["app_ready_monotonic_ms"])
+
+    # The first reply is recorded just after it went out, so look until it shows.
+    {200, _, _} = C.get("/health")
+    r = first_request_seen(50)
+    assert is_integer(r["first_request_ms"]) and r["first_request_ms"] >= r["app_ready_ms"]
+    assert r["first_request_monotonic_ms"] >= r["app_ready_monotonic_ms"]
 
     File.write!(file, ~s({"marks": {"kernel_to_init_ms": 612, "erl_start_ms": 640}}\n))
     Application.put_env(:demo, :boot_timeline_file, file)
@@ -58,6 +83,18 @@ defmodule Demo.EndpointsTest do
       assert r["pid1_error"] =~ "invalid JSON"
     after
       Application.put_env(:demo, :boot_timeline_file, "/nonexistent/microbeam/boot.json")
+    end
+  end
+
+  defp first_request_seen(tries) do
+    {200, _, body} = C.get("/boot")
+    {:ok, r} = Demo.JSON.decode(body)
+
+    if r["first_request_ms"] == nil and tries > 0 do
+      Process.sleep(10)
+      first_request_seen(tries - 1)
+    else
+      r
     end
   end
 end
