@@ -108,4 +108,12 @@ add_custom_command(OUTPUT "${OUT}/size-report.json"
 add_custom_target(image ALL DEPENDS "${OUT}/bzImage" "${OUT}/microbeam.cpio" "${OUT}/size-report.json")
 add_dependencies(image target)
 
+# The benchmark against the Debian baseline (cmd/microbeam_cli/bench.py): table,
+# out/bench.json, out/bench.svg. Not part of ALL: a full run takes a while.
+add_custom_target(bench
+  COMMAND "${CMAKE_COMMAND}" -E env "MICROBEAM_OUT=${OUT}"
+          "${PYTHON3}" "${CMAKE_SOURCE_DIR}/cmd/microbeam" bench --no-build
+  WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" USES_TERMINAL)
+add_dependencies(bench image)
+
 include(cmake/Tests.cmake)

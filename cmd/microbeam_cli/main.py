@@ -70,6 +70,15 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="boot the image in QEMU, console on the terminal")
     _add_run_options(r)
     sub.add_parser("size", help="print out/size-report.json as a table")
+    be = sub.add_parser("bench", help="setup + build + benchmark against the Debian baseline "
+                                      "(table, out/bench.json, out/bench.svg)")
+    be.add_argument("--quick", action="store_true",
+                    help="one run each, few requests, coarse memory floor (what the tests run)")
+    be.add_argument("--runs", type=_positive, default=None, help="boots per system (default 5)")
+    be.add_argument("--out", type=Path, default=None, help="where bench.json/.svg go (default out/)")
+    be.add_argument("--jobs", "-j", type=_positive, default=None)
+    be.add_argument("--no-build", action="store_true",
+                    help="use the artifacts as they are (the CMake `bench` target)")
     d = sub.add_parser("demo", help="setup + build + run")
     d.add_argument("--jobs", "-j", type=_positive, default=None)
     _add_run_options(d)
@@ -94,7 +103,7 @@ def _ctest_extra(args):
 
 
 def dispatch(args) -> int:
-    from . import build, install, run, size
+    from . import bench, build, install, run, size
     if args.command == "setup":
         return install.setup()
     if args.command == "build":
@@ -105,6 +114,11 @@ def dispatch(args) -> int:
         return build.test(_ctest_extra(args))
     if args.command == "run":
         return run.run(vm_config(args), args.accel, args.console_log, args.stop_timeout)
+    if args.command == "bench":
+        if not args.no_build:
+            install.setup()
+            build.build(args.jobs)
+        return bench.bench(args.quick, args.out or paths.out_dir(), runs=args.runs)
     if args.command == "size":
         return size.show(paths.size_report())
     if args.command == "demo":

@@ -25,6 +25,18 @@ defmodule Demo.EndpointsTest do
     assert m["schedulers"] >= 1
   end
 
+  test "os_memory_kib reads MemTotal and MemAvailable, nil when it cannot" do
+    dir = C.scratch_dir("meminfo")
+    file = Path.join(dir, "meminfo")
+    File.write!(file, "MemTotal:         120000 kB\nMemFree:  1 kB\nMemAvailable:      90000 kB\n")
+    assert Demo.Metrics.os_memory_kib(file) == %{total: 120_000, available: 90_000, used: 30_000}
+    File.write!(file, "MemTotal: 12 kB\n")
+    assert Demo.Metrics.os_memory_kib(file) == nil
+    assert Demo.Metrics.os_memory_kib("/nonexistent") == nil
+    assert %{used: used} = Demo.Metrics.os_memory_kib()
+    assert is_integer(used) and used > 0
+  end
+
   test "kernel_release reads the file and falls back to unknown" do
     assert Demo.Metrics.kernel_release() == String.trim(File.read!("/proc/sys/kernel/osrelease"))
     assert Demo.Metrics.kernel_release("/nonexistent") == "unknown"

@@ -1,0 +1,128 @@
+"""The benchmark: its pure parts (statistics, parsing, bisection, reports), and one quick
+run end to end (`microbeam bench --quick`: one boot each, few requests, coarse memory
+floor) that must write valid JSON and SVG. The quick run is not a timed test: it only
+proves the benchmark works; the figures come from the full run (README).
+
+Environment:
+  MICROBEAM_OUT           artifact directory (default <repo>/out)
+  MICROBEAM_BENCH_QUICK   0 to skip the quick run (e.g. while editing the pure parts)
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "cmd"))
+
+from microbeam_cli import bench_report as report  # noqa: E402
+
+OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
+
+
+def sample_result():
+    def system(total, first, floor):
+        return {"sizes": {"kernel": 100, "initramfs_compressed": total - 100, "total": total,
+                          "components": {"/init": 50, "app kernel": 20}},
+                "boot": {"tcg": {"first_200_s": report.spread([first, first + 1]),
+                                 "kernel_to_init_s": report.spread([1.0]),
+                                 "marks_median_s": {"release_started": first - 1}}},
+                "memory_floor_mib": floor,
+                "steady": {"mem_used_kib": 1000, "requests_per_s": 500.0}}
+    r = {"date": "2026-11-24T00:00:00+00:00", "host": {"cpu": "x", "cpus": 2}, "accels": ["tcg"],
+         "systems": {"microbeam": system(6_000_000, 4.0, 40), "baseline": system(60_000_000, 20.0, 200)}}
+    r["targets"] = {"met": report.verdicts(r)}
+    return r
+
+
+class Statistics(unittest.TestCase):
+    def test_spread_counts_failures_apart(self):
+        s = report.spread([3.0, None, 1.0, 2.0])
+        self.assertEqual((s["median"], s["min"], s["max"], s["n"], s["failed"]), (2.0, 1.0, 3.0, 3, 1))
+        self.assertIsNone(report.spread([None])["median"])
+
+    def test_ratio(self):
+        self.assertEqual(report.ratio(1, 4), 0.25)
+        self.assertIsNone(report.ratio(None, 4))
+        self.assertIsNone(report.ratio(1, 0))
+
+
+class Parsing(unittest.TestCase):
+    def test_timeline_line(self):
+        console = ("noise\ndemo: boot timeline: init_entered=1018.4ms erl_start=1062.4ms "
+                   "release_started=3542.0ms first_request=3854.0ms\n")
+        marks = report.parse_timeline(console)
+        self.assertAlmostEqual(marks["init_entered"], 1.0184)
+        self.assertAlmostEqual(marks["first_request"], 3.854)
+        self.assertEqual(report.parse_timeline("no line"), {})
+
+    def test_kernel_to_init(self):
+        self.assertEqual(report.parse_kernel_to_init("[    1.013194] Run /init as init process"), 1.013194)
+        self.assertIsNone(report.parse_kernel_to_init("[    1.0] something else"))
+
+    def test_wrk(self):
+        text = ("Running 2s test @ http://127.0.0.1:1/health\n  1 threads and 4 connections\n"
+                "  3021 requests in 2.00s, 400.12KB read\n"
+                "  Socket errors: connect 0, read 1, write 0, timeout 2\n"
+                "  Non-2xx or 3xx responses: 4\nRequests/sec:   1510.22\n")
+        self.assertEqual(report.parse_wrk(text), {"requests_per_s": 1510.22, "requests": 3021, "errors": 7})
+
+
+class Bisection(unittest.TestCase):
+    def test_finds_the_floor_within_the_resolution(self):
+        floor, tried = report.bisect_floor(lambda m: m >= 37, 8, 128, 4)
+        self.assertTrue(37 <= floor <= 41, (floor, tried))
+        self.assertEqual(tried[0], (128, True))
+
+    def test_none_when_even_the_top_fails(self):
+        floor, tried = report.bisect_floor(lambda m: False, 8, 128, 4)
+        self.assertIsNone(floor)
+        self.assertEqual(tried, [(128, False)])
+
+
+class Reports(unittest.TestCase):
+    def test_table_has_every_figure_and_ratio(self):
+        text = report.table(sample_result())
+        for row in ("size: total", "boot to first HTTP 200, tcg", "memory floor", "requests/s"):
+            self.assertIn(row, text)
+        self.assertIn("0.100", text)  # total size ratio 6 MB / 60 MB
+        self.assertIn("targets: total_size met, boot_ratio_tcg met, memory_floor met", text)
+
+    def test_svg_is_well_formed_and_names_both_systems(self):
+        root = ET.fromstring(report.svg(sample_result()))
+        texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+        self.assertIn("MicroBEAM", texts)
+        self.assertIn("baseline", texts)
+        self.assertIn("Boot to first HTTP 200", texts)
+
+
+@unittest.skipIf(os.environ.get("MICROBEAM_BENCH_QUICK") == "0", "MICROBEAM_BENCH_QUICK=0")
+@unittest.skipIf(not (OUT / "microbeam.cpio").is_file(), "build first: cmd/microbeam build")
+class QuickRun(unittest.TestCase):
+    def test_quick_bench_writes_json_and_svg(self):
+        with tempfile.TemporaryDirectory(prefix="microbeam-bench-") as tmp:
+            code = ("import sys; from pathlib import Path; sys.path.insert(0, 'cmd'); "
+                    "from microbeam_cli import bench; "
+                    f"sys.exit(bench.bench(True, Path({tmp!r})))")
+            r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                               text=True, timeout=2400)
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
+            result = json.loads((Path(tmp) / "bench.json").read_text())
+            ET.fromstring((Path(tmp) / "bench.svg").read_text())
+        self.assertIn("boot to first HTTP 200, tcg", r.stdout)
+        for name in ("microbeam", "baseline"):
+            s = result["systems"][name]
+            self.assertGreater(s["sizes"]["total"], 0)
+            self.assertIsNotNone(s["boot"]["tcg"]["first_200_s"]["median"], f"{name} did not boot")
+            self.assertIsNotNone(s["memory_floor_mib"], name)
+            self.assertIsNotNone(s["steady"].get("requests_per_s"), name)
+        self.assertLess(result["ratios"]["total_size"], 1.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
