@@ -79,7 +79,7 @@ add_custom_command(OUTPUT "${OUT}/microbeam-init" "${OUT}/microbeam-init.debug"
 set(RELEASE_BIN "${CMAKE_BINARY_DIR}/release")
 file(GLOB_RECURSE demo_sources CONFIGURE_DEPENDS initramfs/demo/lib/* initramfs/demo/config/* initramfs/demo/mix.exs)
 add_custom_command(OUTPUT "${RELEASE_BIN}/release.spec" "${RELEASE_BIN}/sizes.json"
-  COMMAND "${CMAKE_SOURCE_DIR}/initramfs/release/build-demo.sh" "${RELEASE_BIN}"
+  COMMAND "${CMAKE_SOURCE_DIR}/initramfs/release/build-demo.sh" "${RELEASE_BIN}" --compress-beams
   DEPENDS ${demo_sources} initramfs/release/build-demo.sh initramfs/release/assemble.escript
   COMMENT "Building the demo release")
 

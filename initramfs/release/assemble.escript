@@ -16,7 +16,9 @@
 %% Chunks beam_lib:strip/1 keeps (OTP 25); "Attr" is kept as well: it holds
 %% module_info(attributes) (-behaviour, -vsn, Elixir's persisted attributes),
 %% which libraries may read at run time. Stripping gzips; beams are written
-%% uncompressed unless --compress-beams (the cpio is compressed as a whole).
+%% uncompressed unless --compress-beams. The MicroBEAM build compresses them: the
+%% unpacked initramfs stays in RAM for the guest's life, and gzipped beams take 2.4 MB
+%% less of it (the loader inflates them), for 0.8 MB more of zstd'd cpio.
 -define(EXTRA_CHUNKS, ["Attr"]).
 -define(ALLOWED_CHUNKS, ["AtU8", "Atom", "Code", "StrT", "ImpT", "ExpT", "FunT", "LitT",
                          "Line", "Type", "Meta", "Attr"]).

@@ -41,6 +41,7 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
     }
   }
   std::vector<std::string> args = {"beam"};
+  args.insert(args.end(), std::begin(kDefaultEmulatorFlags), std::end(kDefaultEmulatorFlags));
   args.insert(args.end(), emulator_flags.begin(), emulator_flags.end());
   // The three segments erlexec passes: emulator flags -- root/bindir/progname -- home --
   // init flags.

@@ -24,6 +24,7 @@
 #include "early_mounts.h"
 #include "emulator_args.h"
 #include "etc_hosts.h"
+#include "guest_sysctls.h"
 #include "erts_static.h"
 #include "kernel_log.h"
 #include "read_file.h"
@@ -148,6 +149,13 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (absl::Status s = sys::SetHostname(config.hostname); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (absl::Status s = sys::BringUpLoopback(); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   WriteEtcHosts(config.hostname);
+  if (!in_container) {  // a container's /proc/sys is the host's
+    for (const Sysctl& s : GuestSysctls()) {
+      if (absl::Status st = sys::WriteFile(std::string(s.path), std::string(s.value)); !st.ok()) {
+        Say(absl::StrCat("microbeam: ", st.message(), " (", s.why, ")"));
+      }
+    }
+  }
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
   if (config.emergency_shell) {
     RunRescueShell("--emergency-shell on the command line");

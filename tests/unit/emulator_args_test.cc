@@ -29,10 +29,22 @@ TEST(BuildEmulatorArgs, LikeErlexecWithFlagsSplitByKind) {
   Config c;
   c.erl_flags = {"+S", "1:1", "-demo", "allow_halt", "true", "+sbwt", "none"};
   EXPECT_THAT(BuildEmulatorArgs(r, c),
-              ElementsAre("beam", "-S", "1:1", "-sbwt", "none", "--", "-root", "/release", "-bindir",
+              ElementsAre("beam", "-P", "65536", "-Q", "16384", "-SDio", "2",  // defaults, then the user's
+                          "-S", "1:1", "-sbwt", "none", "--", "-root", "/release", "-bindir",
                           "/release/erts-13.1.5/bin", "-progname", "erl", "--", "-home", "/", "--", "-boot",
                           "/release/releases/0.1.0/start", "-noshell", "-noinput", "-config",
                           "/release/releases/0.1.0/sys", "-demo", "allow_halt", "true"));
+}
+
+TEST(BuildEmulatorArgs, UserFlagsComeAfterTheDefaultsSoTheyWin) {
+  Release r{"/release", "13.1.5", "0.1.0", false};
+  Config c;
+  c.erl_flags = {"+P", "1000000"};
+  std::vector<std::string> args = BuildEmulatorArgs(r, c);
+  auto first = std::find(args.begin(), args.end(), "-P");
+  auto last = std::find(first + 1, args.end(), "-P");
+  ASSERT_NE(last, args.end());
+  EXPECT_EQ(*(last + 1), "1000000");
 }
 
 TEST(BuildEmulatorArgs, NoConfigWhenReleaseHasNone) {
