@@ -150,19 +150,13 @@ class StopSignals(unittest.TestCase):
 
 @unittest.skipIf(SKIP, SKIP)
 class ExitPaths(unittest.TestCase):
-    def test_halt_status_is_reported_then_poweroff(self):
-        with guest(erl_eval("erlang:halt(3)")) as g:
-            rc = g.wait_exit(30)
-            out = g.output()
-        self.assertIn("the BEAM halted (status 3); exit policy: poweroff", out)
-        self.assertEqual(rc, POWEROFF, out)
-
-    def test_halt_abort(self):
-        with guest(erl_eval("erlang:halt(abort)")) as g:
-            rc = g.wait_exit(30)
-            out = g.output()
-        self.assertIn("the BEAM aborted (status 134); exit policy: poweroff", out)
-        self.assertEqual(rc, POWEROFF, out)
+    def test_halt_and_abort_are_reported_then_poweroff(self):
+        for code, how in (("erlang:halt(3)", "halted (status 3)"), ("erlang:halt(abort)", "aborted (status 134)")):
+            with self.subTest(code), guest(erl_eval(code)) as g:
+                rc = g.wait_exit(30)
+                out = g.output()
+                self.assertIn(f"the BEAM {how}; exit policy: poweroff", out)
+                self.assertEqual(rc, POWEROFF, out)
 
     def test_fatal_signal_in_pid_1(self):
         with guest() as g:
