@@ -127,8 +127,12 @@ def serve(g: Guest, count: int) -> int:
 def boot_once(system: System, accel: str, memory: int, settings: Settings, requests: int = 0) -> dict:
     """One boot: time to first 200, the console's marks, and REQUESTS served."""
     t0 = time.monotonic()
-    g = Guest.start(system.kernel, system.initrd, append="panic=-1", memory=memory,
-                    accel=accel, machine=system.machine)
+    try:
+        g = Guest.start(system.kernel, system.initrd, append="panic=-1", memory=memory,
+                        accel=accel, machine=system.machine)
+    except GuestError as e:  # a failed start is a failed run, not the end of the bench
+        return {"memory": memory, "first_200_s": None, "error": str(e).splitlines()[0],
+                "kernel_to_init_s": None, "marks_s": {}, "panic": False}
     try:
         t200 = wait_first_200(g, settings.boot_timeout)
         run = {"memory": memory, "first_200_s": None if t200 is None else t200 - t0}
@@ -149,8 +153,11 @@ def boot_once(system: System, accel: str, memory: int, settings: Settings, reque
 
 
 def steady_state(system: System, accel: str, settings: Settings) -> dict:
-    g = Guest.start(system.kernel, system.initrd, append="panic=-1", memory=system.memory,
-                    accel=accel, machine=system.machine)
+    try:
+        g = Guest.start(system.kernel, system.initrd, append="panic=-1", memory=system.memory,
+                        accel=accel, machine=system.machine)
+    except GuestError as e:
+        return {"error": str(e).splitlines()[0]}
     try:
         if wait_first_200(g, settings.boot_timeout) is None:
             return {"error": "did not boot"}

@@ -41,9 +41,14 @@ class QMP:
             time.sleep(0.05)
         try:
             self.sock.settimeout(max(0.5, deadline - time.monotonic()))
-            self.greeting = self._read_message()
-            if "QMP" not in self.greeting:
-                raise QMPError(f"unexpected QMP greeting: {self.greeting}")
+            # An event (e.g. RESUME) can come first, seen on a busy host: keep it.
+            message = self._read_message()
+            while "event" in message:
+                self.events.append(message)
+                message = self._read_message()
+            if "QMP" not in message:
+                raise QMPError(f"unexpected QMP greeting: {message}")
+            self.greeting = message
             self.command("qmp_capabilities")
         except (OSError, ValueError) as e:
             self.close()
