@@ -46,12 +46,6 @@ defmodule Demo.MixProject do
         # (none) on its own: both set to :none here, and apps of type none
         # are left out of the guest by initramfs/release/assemble.escript.
         applications: [sasl: :none, iex: :none]
-      ],
-      # The benchmark's baseline (bench/baseline/): the release as a Mix user ships
-      # it by default, with Debian's dynamically linked ERTS inside and the start scripts.
-      baseline: [
-        include_erts: true,
-        include_executables_for: [:unix]
       ]
     ]
   end
