@@ -1,4 +1,4 @@
-"""The `microbeam` command: setup, build, test, run (QEMU), size, demo.
+"""The `microbeam` command: setup, build, test, run (QEMU), size, demo, bench.
 
 One purpose a module:
   paths     where the repository, build tree and artifacts are
@@ -12,5 +12,7 @@ One purpose a module:
   vm        the Guest class: one QEMU process with console capture (used by tests)
   run       `run`: QEMU in the foreground, signals turned into a guest shutdown
   size      `size`: out/size-report.json as a table
+  bench     `bench`: MicroBEAM against the Debian baseline (boots, floor, wrk)
+  bench_report  the benchmark's pure parts: statistics, parsing, bisection, table, SVG
   main      argument parsing and dispatch
 """
