@@ -43,7 +43,7 @@ class Settings:
     runs: int = 5
     requests: int = 1000          # served without error for the memory floor
     wrk_seconds: int = 10
-    floor_resolution: int = 2     # MiB
+    floor_resolution: int = 1     # MiB
     boot_timeout: float = 300.0
     accels: tuple = ("tcg",)
 

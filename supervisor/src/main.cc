@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "boot_timeline.h"
 #include "capabilities.h"
 #include "config.h"
@@ -65,6 +66,17 @@ void WriteEtcHosts(const std::string& hostname) {
   }
   if (absl::Status s = sys::WriteFile(std::string(kEtcHosts), EtcHostsFor(hostname)); !s.ok()) {
     Say(absl::StrCat("microbeam: ", s.message(), "; the host name look-up at boot may wait for DNS"));
+  }
+}
+
+// Skips values already set (a restart by re-exec finds them so, with fewer capabilities).
+void ApplyGuestSysctls() {
+  for (const Sysctl& s : GuestSysctls()) {
+    absl::StatusOr<std::string> now = ReadFile(std::string(s.path));
+    if (now.ok() && absl::StripAsciiWhitespace(*now) == s.value) continue;
+    if (absl::Status st = sys::WriteFile(std::string(s.path), std::string(s.value)); !st.ok()) {
+      Say(absl::StrCat("microbeam: ", st.message(), " (", s.why, ")"));
+    }
   }
 }
 
@@ -149,13 +161,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (absl::Status s = sys::SetHostname(config.hostname); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (absl::Status s = sys::BringUpLoopback(); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   WriteEtcHosts(config.hostname);
-  if (!in_container) {  // a container's /proc/sys is the host's
-    for (const Sysctl& s : GuestSysctls()) {
-      if (absl::Status st = sys::WriteFile(std::string(s.path), std::string(s.value)); !st.ok()) {
-        Say(absl::StrCat("microbeam: ", st.message(), " (", s.why, ")"));
-      }
-    }
-  }
+  if (!in_container) ApplyGuestSysctls();  // a container's /proc/sys is the host's
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
   if (config.emergency_shell) {
     RunRescueShell("--emergency-shell on the command line");
