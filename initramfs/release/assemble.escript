@@ -24,6 +24,12 @@
                          "Line", "Type", "Meta", "Attr"]).
 -define(REQUIRED_CHUNKS, ["Code", "ImpT", "ExpT"]).
 -define(HELPERS, ["erl_child_setup", "inet_gethost"]).
+%% Modules systools puts in every boot script's first primLoad that nothing needs
+%% while the system starts: the Erlang linter and parser (the two largest modules of
+%% stdlib) and the evaluator. The guest runs in interactive mode, so the code server
+%% loads them the first time they are called (-eval, file:consult, a shell). Each
+%% module loaded is one the JIT translates, which is most of boot under emulation.
+-define(LAZY_BOOT_MODULES, [erl_lint, erl_parse, erl_eval]).
 
 main(Args) ->
     try
@@ -284,26 +290,36 @@ copy_entry(Src, Dest, Rel) ->
         {error, Reason} -> fail_file(Src, Reason)
     end.
 
+%% An empty sys.config is not staged: reading one at boot (file:consult) loads the
+%% preprocessor's encoding check, the scanner and the parser, three of the largest
+%% modules, for nothing. Without the file PID 1 passes no -config; a config that sets
+%% anything, or that Mix's runtime config reads (RUNTIME_CONFIG=true), is staged as is.
 stage_config(VsnDir, Dest, RelDest) ->
     SysConfig = filename:join(VsnDir, "sys.config"),
     SysRel = filename:join(RelDest, "sys.config"),
-    case filelib:is_regular(SysConfig) of
+    Config = case filelib:is_regular(SysConfig) of
         true ->
             case file:consult(SysConfig) of
-                {ok, [Terms]} when is_list(Terms) -> copy(SysConfig, Dest, SysRel);
+                {ok, [[]]} ->
+                    {ok, Text} = file:read_file(SysConfig),
+                    case binary:match(Text, <<"RUNTIME_CONFIG=true">>) of
+                        nomatch -> [];
+                        _ -> copy(SysConfig, Dest, SysRel), [{SysRel, 8#644}]
+                    end;
+                {ok, [Terms]} when is_list(Terms) -> copy(SysConfig, Dest, SysRel), [{SysRel, 8#644}];
                 {ok, _} -> fail("~ts must hold exactly one list", [SysConfig]);
                 {error, Reason} when is_atom(Reason) -> fail_file(SysConfig, Reason);
                 {error, Reason} ->
                     fail("~ts is corrupt: ~ts", [SysConfig, file:format_error(Reason)])
             end;
         false ->
-            write(Dest, SysRel, <<"[].\n">>)
+            []
     end,
     VmArgs = filename:join(VsnDir, "vm.args"),
     VmRel = filename:join(RelDest, "vm.args"),
     case filelib:is_regular(VmArgs) of
-        true -> copy(VmArgs, Dest, VmRel), [{SysRel, 8#644}, {VmRel, 8#644}];
-        false -> [{SysRel, 8#644}]
+        true -> copy(VmArgs, Dest, VmRel), Config ++ [{VmRel, 8#644}];
+        false -> Config
     end.
 
 copy(Src, Dest, Rel) ->
@@ -340,10 +356,10 @@ rewrite_boot(Instrs, Skipped) ->
     SkippedDirs = ["$ROOT/lib/" ++ atom_to_list(A) ++ "-" ++ V ++ "/ebin" || {A, V, _} <- Skipped],
     rewrite(Instrs, fun normalise_dir/1, SkippedDirs).
 
-rewrite([{path, Dirs}, {primLoad, _} = Load | Rest], Norm, Skipped) ->
+rewrite([{path, Dirs}, {primLoad, Mods} | Rest], Norm, Skipped) ->
     Paths = [Norm(D) || D <- Dirs],
     case [D || D <- Paths, lists:member(D, Skipped)] of
-        [] -> [{path, Paths}, Load | rewrite(Rest, Norm, Skipped)];
+        [] -> [{path, Paths}, {primLoad, Mods -- ?LAZY_BOOT_MODULES} | rewrite(Rest, Norm, Skipped)];
         _ -> rewrite(Rest, Norm, Skipped)
     end;
 rewrite([{path, Dirs} | Rest], Norm, Skipped) ->
