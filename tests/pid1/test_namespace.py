@@ -212,7 +212,10 @@ class ExitPaths(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
-@unittest.skipIf(SKIP or not BUSYBOX.is_file() and "needs busybox-static", SKIP or "busybox")
+REAPING_SKIP = SKIP or (not BUSYBOX.is_file() and f"needs {BUSYBOX} (busybox-static) for ports and orphans")
+
+
+@unittest.skipIf(REAPING_SKIP, REAPING_SKIP)
 class Reaping(unittest.TestCase):
     def assert_no_zombies_or_orphans(self, g, within=20.0):
         deadline = time.monotonic() + within
