@@ -49,6 +49,13 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
                            "erl", "--", "-home", "/", "--", "-boot", release.BootFile(),
                            "-noshell", "-noinput"});
   if (release.has_sys_config) args.insert(args.end(), {"-config", release.SysConfig()});
+  bool user_decides_distribution = false;
+  for (const std::string& f : init_flags) {
+    if (f == "-name" || f == "-sname" || f == "start_distribution") user_decides_distribution = true;
+  }
+  if (!user_decides_distribution) {
+    args.insert(args.end(), std::begin(kDistributionOffFlags), std::end(kDistributionOffFlags));
+  }
   args.insert(args.end(), init_flags.begin(), init_flags.end());
   return args;
 }

@@ -39,6 +39,13 @@ inline constexpr const char* kDefaultEmulatorFlags[] = {
     "-Mut", "false",  // one instance of each allocator, not one per scheduler
 };
 
+// Init flags MicroBEAM adds unless the user's flags start distribution (-name, -sname)
+// or set the parameter themselves: Erlang distribution is off by default in the guest,
+// so the kernel application does not start rpc, global, global_group and
+// erl_distribution (documented kernel parameter start_distribution), modules the JIT
+// would otherwise translate at every boot.
+inline constexpr const char* kDistributionOffFlags[] = {"-kernel", "start_distribution", "false"};
+
 // argv for erl_start: emulator flags, then `--`, then init's flags. Flags from
 // microbeam.erl_flags that start with '+' are emulator flags (as erl's `+S 2` is `-S 2`
 // to the emulator); the rest are init/plain flags, given last so they win.

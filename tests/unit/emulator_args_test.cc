@@ -33,7 +33,8 @@ TEST(BuildEmulatorArgs, LikeErlexecWithFlagsSplitByKind) {
                           "-S", "1:1", "-sbwt", "none", "--", "-root", "/release", "-bindir",
                           "/release/erts-13.1.5/bin", "-progname", "erl", "--", "-home", "/", "--", "-boot",
                           "/release/releases/0.1.0/start", "-noshell", "-noinput", "-config",
-                          "/release/releases/0.1.0/sys", "-demo", "allow_halt", "true"));
+                          "/release/releases/0.1.0/sys", "-kernel", "start_distribution", "false",
+                          "-demo", "allow_halt", "true"));
 }
 
 TEST(BuildEmulatorArgs, UserFlagsComeAfterTheDefaultsSoTheyWin) {
@@ -45,6 +46,24 @@ TEST(BuildEmulatorArgs, UserFlagsComeAfterTheDefaultsSoTheyWin) {
   auto last = std::find(first + 1, args.end(), "-P");
   ASSERT_NE(last, args.end());
   EXPECT_EQ(*(last + 1), "1000000");
+}
+
+TEST(BuildEmulatorArgs, DistributionStaysOffUnlessTheUserAsks) {
+  Release r{"/release", "13.1.5", "0.1.0", false};
+  auto has_off = [&](const Config& c) {
+    std::vector<std::string> a = BuildEmulatorArgs(r, c);
+    return std::find(a.begin(), a.end(), "start_distribution") != a.end();
+  };
+  EXPECT_TRUE(has_off(Config{}));
+  for (std::vector<std::string> flags : {std::vector<std::string>{"-sname", "a"}, {"-name", "a@h"}}) {
+    Config c;
+    c.erl_flags = flags;
+    EXPECT_FALSE(has_off(c)) << flags[0];
+  }
+  Config own;
+  own.erl_flags = {"-kernel", "start_distribution", "true"};
+  std::vector<std::string> a = BuildEmulatorArgs(r, own);
+  EXPECT_EQ(std::count(a.begin(), a.end(), "start_distribution"), 1);
 }
 
 TEST(BuildEmulatorArgs, NoConfigWhenReleaseHasNone) {
