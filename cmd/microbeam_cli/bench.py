@@ -126,14 +126,22 @@ def serve(g: Guest, count: int) -> int:
     return failed
 
 
+def start_guest(system: System, accel: str, memory: int):
+    """The started Guest, or the first line of why QEMU did not start: a failed start
+    is a failed run, not the end of the bench."""
+    try:
+        return Guest.start(system.kernel, system.initrd, append="panic=-1", memory=memory,
+                           accel=accel, machine=system.machine)
+    except GuestError as e:
+        return str(e).splitlines()[0]
+
+
 def boot_once(system: System, accel: str, memory: int, settings: Settings, requests: int = 0) -> dict:
     """One boot: time to first 200, the console's marks, and REQUESTS served."""
     t0 = time.monotonic()
-    try:
-        g = Guest.start(system.kernel, system.initrd, append="panic=-1", memory=memory,
-                        accel=accel, machine=system.machine)
-    except GuestError as e:  # a failed start is a failed run, not the end of the bench
-        return {"memory": memory, "first_200_s": None, "error": str(e).splitlines()[0],
+    g = start_guest(system, accel, memory)
+    if isinstance(g, str):
+        return {"memory": memory, "first_200_s": None, "error": g,
                 "kernel_to_init_s": None, "marks_s": {}, "panic": False}
     try:
         t200 = wait_first_200(g, settings.boot_timeout)
@@ -155,11 +163,9 @@ def boot_once(system: System, accel: str, memory: int, settings: Settings, reque
 
 
 def steady_state(system: System, accel: str, settings: Settings) -> dict:
-    try:
-        g = Guest.start(system.kernel, system.initrd, append="panic=-1", memory=system.memory,
-                        accel=accel, machine=system.machine)
-    except GuestError as e:
-        return {"error": str(e).splitlines()[0]}
+    g = start_guest(system, accel, system.memory)
+    if isinstance(g, str):
+        return {"error": g}
     try:
         if wait_first_200(g, settings.boot_timeout) is None:
             return {"error": "did not boot"}

@@ -48,9 +48,10 @@ bool ParseProcStat(std::string_view line, ProcStat& out) {
   return NextField(rest, out.flags);
 }
 
+bool IsErtsHelper(const ProcStat& p) { return p.ppid == 1 && std::string_view(p.comm) == kErtsHelper; }
+
 bool SparedAtShutdown(const ProcStat& p) {
-  if (p.pid == 1 || (p.flags & kPfKthread) || p.state == 'Z') return true;
-  return p.ppid == 1 && std::string_view(p.comm) == kErtsHelper;
+  return p.pid == 1 || (p.flags & kPfKthread) || p.state == 'Z' || IsErtsHelper(p);
 }
 
 }  // namespace microbeam

@@ -22,6 +22,9 @@ bool ParseProcStat(std::string_view line, ProcStat& out);
 // ERTS's port-program spawner, exec'd by the BEAM in PID 1 under this name.
 inline constexpr std::string_view kErtsHelper = "erl_child_setup";
 
+// Whether `p` is that spawner: PID 1's child of that name (a zombie one included).
+bool IsErtsHelper(const ProcStat& p);
+
 // Whether the shutdown must not signal `p`: PID 1 itself, kernel threads, zombies (only
 // reaping ends them), and ERTS's helper. The helper goes last, with PID 1: when it dies
 // ERTS notices and starts writing a crash dump. Port programs, its children, are

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "kernel_log.h"
 #include "processes.h"
 #include "restart_history.h"
@@ -36,14 +37,19 @@ long BootSeconds() {
   return ts.tv_sec;
 }
 
-// Signals every process the shutdown does not spare (processes.h); returns how many.
-int SignalOthers(int sig) {
+// Sends `sig` (0: only "is it there?") to every process `which` selects; returns to
+// how many it went.
+int SignalWhere(absl::FunctionRef<bool(const ProcStat&)> which, int sig) {
   int signalled = 0;
   sys::ForEachProcess([&](const ProcStat& p) {
-    if (SparedAtShutdown(p)) return;
-    if (kill(p.pid, sig) == 0) ++signalled;
+    if (which(p) && kill(p.pid, sig) == 0) ++signalled;
   });
   return signalled;
+}
+
+// Every process the shutdown does not spare (processes.h).
+int SignalOthers(int sig) {
+  return SignalWhere([](const ProcStat& p) { return !SparedAtShutdown(p); }, sig);
 }
 
 void ReapChildren() {
@@ -75,16 +81,10 @@ void StopOtherProcesses() {
 
 // Before a re-exec: ERTS's helper goes last, so the old BEAM has no time to notice.
 void StopErtsHelpers() {
-  sys::ForEachProcess([](const ProcStat& p) {
-    if (p.ppid == 1 && p.state != 'Z' && std::string_view(p.comm) == kErtsHelper) kill(p.pid, SIGKILL);
-  });
+  SignalWhere([](const ProcStat& p) { return IsErtsHelper(p) && p.state != 'Z'; }, SIGKILL);
   for (int i = 0; i < 50; ++i) {  // up to 1 s; SIGKILL takes effect at once
     ReapChildren();
-    bool left = false;
-    sys::ForEachProcess([&](const ProcStat& p) {
-      if (p.ppid == 1 && std::string_view(p.comm) == kErtsHelper) left = true;
-    });
-    if (!left) return;
+    if (SignalWhere(IsErtsHelper, 0) == 0) return;  // zombies count: they are not reaped yet
     Nap(20);
   }
 }

@@ -47,6 +47,17 @@ def guest(*args, **kw) -> NsGuest:
     return NsGuest(INITRD, args, **kw)
 
 
+def signal_when(args, ready: str, sig) -> tuple:
+    """Boots with ARGS, sends SIG once READY shows: (return code, output, seconds from
+    the signal to the end)."""
+    with guest(*args) as g:
+        g.wait_for(ready)
+        t0 = time.monotonic()
+        g.kill(sig)
+        rc = g.wait_exit(40)
+        return rc, g.output(), time.monotonic() - t0
+
+
 @unittest.skipIf(SKIP, SKIP)
 class Boot(unittest.TestCase):
     def test_serves_as_pid_1_with_the_default_bounding_set(self):
@@ -87,12 +98,7 @@ class StopSignals(unittest.TestCase):
     """Each stop signal reaches the right action, gracefully (init:stop, status 0)."""
 
     def stop_with(self, sig, *args):
-        with guest("microbeam.shutdown_timeout=30", *args) as g:
-            g.wait_for(READY)
-            t0 = time.monotonic()
-            g.kill(sig)
-            rc = g.wait_exit(40)
-            return rc, g.output(), time.monotonic() - t0
+        return signal_when(("microbeam.shutdown_timeout=30", *args), READY, sig)
 
     def test_sigterm_is_erts_init_stop_then_the_exit_policy(self):
         rc, out, _ = self.stop_with(signal.SIGTERM)
@@ -126,11 +132,7 @@ class StopSignals(unittest.TestCase):
                     "io:format(\"deaf~n\")")
 
     def test_timeout_ends_a_beam_that_does_not_stop(self):
-        with guest("microbeam.shutdown_timeout=2", self.DEAF) as g:
-            g.wait_for(r"^deaf")
-            g.kill(signal.SIGPWR)
-            rc = g.wait_exit(30)
-            out = g.output()
+        rc, out, _ = signal_when(("microbeam.shutdown_timeout=2", self.DEAF), r"^deaf", signal.SIGPWR)
         self.assertIn("the BEAM did not stop within microbeam.shutdown_timeout", out)
         self.assertEqual(rc, POWEROFF, out)
 
@@ -159,11 +161,7 @@ class ExitPaths(unittest.TestCase):
                 self.assertEqual(rc, POWEROFF, out)
 
     def test_fatal_signal_in_pid_1(self):
-        with guest() as g:
-            g.wait_for(READY)
-            g.kill(signal.SIGSEGV)
-            rc = g.wait_exit(30)
-            out = g.output()
+        rc, out, _ = signal_when((), READY, signal.SIGSEGV)
         self.assertIn("the BEAM got fatal signal SIGSEGV in PID 1 (status 139)", out)
         self.assertEqual(rc, POWEROFF, out)
 

@@ -44,6 +44,16 @@ TEST(SparedAtShutdown, SparesPid1KernelThreadsZombiesAndTheErtsHelper) {
   EXPECT_TRUE(SparedAtShutdown(p));
 }
 
+TEST(IsErtsHelper, OnlyPid1sChildOfThatName) {
+  ProcStat p;
+  ASSERT_TRUE(ParseProcStat("5 (erl_child_setup) Z 1 5 5 0 -1 0", p));
+  EXPECT_TRUE(IsErtsHelper(p));
+  ASSERT_TRUE(ParseProcStat("9 (erl_child_setup) S 4 9 9 0 -1 0", p));
+  EXPECT_FALSE(IsErtsHelper(p));
+  ASSERT_TRUE(ParseProcStat("6 (sh) S 1 6 6 0 -1 0", p));
+  EXPECT_FALSE(IsErtsHelper(p));
+}
+
 TEST(SparedAtShutdown, SignalsPortProgramsAndOrphans) {
   ProcStat p;
   ASSERT_TRUE(ParseProcStat("6 (sh) S 5 6 6 0 -1 4194560", p));  // a port program
