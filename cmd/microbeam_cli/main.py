@@ -82,7 +82,40 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="setup + build + run")
     d.add_argument("--jobs", "-j", type=_positive, default=None)
     _add_run_options(d)
+    _add_vmm_config(sub)
     return ap
+
+
+def _add_vmm_config(sub) -> None:
+    """`vmm-config`: the guest for Firecracker or cloud-hypervisor (vmm_config.py)."""
+    from . import vmm_config as vc
+    v = sub.add_parser(
+        "vmm-config", help="print a Firecracker config (JSON) or a cloud-hypervisor command line",
+        description="Print a Firecracker configuration file (for `firecracker --no-api "
+                    "--config-file FILE`) or a cloud-hypervisor command line that boots "
+                    "out/vmlinux + out/microbeam.cpio with the kernel's ip= on a tap device. "
+                    "See docs/kernel-cmdline.md.")
+    v.add_argument("vmm", choices=vc.VMMS)
+    v.add_argument("--kernel", default=None, metavar="FILE",
+                   help="kernel (default: out/vmlinux, the uncompressed kernel ELF with a "
+                        "PVH entry that the build copies there; Firecracker boots ELF only)")
+    v.add_argument("--initrd", default=None, metavar="FILE",
+                   help="initramfs (default: out/microbeam.cpio)")
+    v.add_argument("--memory", default=str(vc.DEFAULT_MEMORY), metavar="MiB",
+                   help=f"guest MiB, at least {vc.MIN_MEMORY} (default {vc.DEFAULT_MEMORY})")
+    v.add_argument("--smp", default=str(vc.DEFAULT_SMP), metavar="N",
+                   help=f"guest CPUs (default {vc.DEFAULT_SMP})")
+    v.add_argument("--tap", default=vc.DEFAULT_TAP, metavar="NAME",
+                   help=f"host tap device (default {vc.DEFAULT_TAP})")
+    v.add_argument("--guest-ip", default=vc.DEFAULT_GUEST_IP, metavar="IP",
+                   help=f"guest eth0 address (default {vc.DEFAULT_GUEST_IP})")
+    v.add_argument("--gateway", default=vc.DEFAULT_GATEWAY, metavar="IP",
+                   help=f"the host's end of the tap (default {vc.DEFAULT_GATEWAY})")
+    v.add_argument("--netmask", default=vc.DEFAULT_NETMASK, metavar="MASK",
+                   help=f"(default {vc.DEFAULT_NETMASK})")
+    v.add_argument("--append", default="", metavar="EXTRA",
+                   help="extra kernel command line parameters (last)")
+    v.add_argument("--out", default=None, metavar="FILE", help="write here (default: stdout)")
 
 
 def vm_config(args) -> qemucmd.VMConfig:
@@ -121,6 +154,9 @@ def dispatch(args) -> int:
         return bench.bench(args.quick, args.out or paths.out_dir(), runs=args.runs)
     if args.command == "size":
         return size.show(paths.size_report())
+    if args.command == "vmm-config":
+        from . import vmm_config
+        return vmm_config.cli(args, paths.out_dir(), proc.say)
     if args.command == "demo":
         install.setup()
         build.build(args.jobs)
