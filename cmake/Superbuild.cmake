@@ -10,7 +10,7 @@ endif()
 set(OUT "${CMAKE_SOURCE_DIR}/out")
 file(MAKE_DIRECTORY "${OUT}")
 find_program(OBJCOPY NAMES objcopy llvm-objcopy-14 REQUIRED)
-find_program(ZSTD zstd REQUIRED)
+find_program(LZ4 lz4 REQUIRED)
 find_program(PYTHON3 python3 REQUIRED)
 
 # microbeam_cached_step(NAME SCRIPT s RESULT var [INPUTS files...] [ARGS args...])
@@ -50,7 +50,7 @@ microbeam_cached_step(deps SCRIPT supervisor/deps/build-deps.sh RESULT DEPS_DIR
   ARGS "${TOOLCHAIN_DIR}")
 add_dependencies(deps toolchain)
 
-file(GLOB kernel_inputs CONFIGURE_DEPENDS kernel/*.config)
+file(GLOB kernel_inputs CONFIGURE_DEPENDS kernel/*.config kernel/patches/*.patch)
 microbeam_cached_step(kernel SCRIPT kernel/build.sh RESULT KERNEL_DIR INPUTS ${kernel_inputs})
 
 # Our C++ for the musl target: a nested build of this same source tree.
@@ -83,19 +83,26 @@ add_custom_command(OUTPUT "${RELEASE_BIN}/release.spec" "${RELEASE_BIN}/sizes.js
   DEPENDS ${demo_sources} initramfs/release/build-demo.sh initramfs/release/assemble.escript
   COMMENT "Building the demo release")
 
-# The initramfs: /init, the mount points, /dev/console, the release; zstd-compressed.
+# The initramfs: /init, the mount points, /dev/console, the release; lz4-compressed in the
+# legacy frame the kernel's RD_LZ4 reads (why lz4: kernel/README.md).
 configure_file(initramfs/base.spec.in "${CMAKE_BINARY_DIR}/base.spec" @ONLY)
 add_custom_command(OUTPUT "${OUT}/microbeam.cpio"
   COMMAND "${CMAKE_COMMAND}" -E env SOURCE_DATE_EPOCH=0
           "${TARGET_BIN}/initramfs/cpio/microbeam-cpio" -o "${CMAKE_BINARY_DIR}/microbeam.cpio.raw"
           "${CMAKE_BINARY_DIR}/base.spec" "${RELEASE_BIN}/release.spec"
-  COMMAND "${ZSTD}" -q -f -19 --no-progress "${CMAKE_BINARY_DIR}/microbeam.cpio.raw" -o "${OUT}/microbeam.cpio"
+  COMMAND "${LZ4}" -l -9 -q -f "${CMAKE_BINARY_DIR}/microbeam.cpio.raw" "${OUT}/microbeam.cpio"
   DEPENDS "${OUT}/microbeam-init" "${RELEASE_BIN}/release.spec" "${CMAKE_BINARY_DIR}/base.spec"
           "${TARGET_BIN}/initramfs/cpio/microbeam-cpio"
   COMMENT "Writing the initramfs")
 
 add_custom_command(OUTPUT "${OUT}/bzImage"
   COMMAND "${CMAKE_COMMAND}" -E copy "${KERNEL_DIR}/bzImage" "${OUT}/bzImage"
+  DEPENDS kernel "${KERNEL_DIR}/.done")
+
+# The same kernel as an uncompressed ELF with the PVH entry note, for VMMs that load
+# vmlinux directly (Firecracker, cloud-hypervisor): docs/kernel-cmdline.md.
+add_custom_command(OUTPUT "${OUT}/vmlinux"
+  COMMAND "${CMAKE_COMMAND}" -E copy "${KERNEL_DIR}/vmlinux" "${OUT}/vmlinux"
   DEPENDS kernel "${KERNEL_DIR}/.done")
 
 add_custom_command(OUTPUT "${OUT}/size-report.json"
@@ -105,7 +112,7 @@ add_custom_command(OUTPUT "${OUT}/size-report.json"
   DEPENDS "${OUT}/bzImage" "${OUT}/microbeam-init" "${OUT}/microbeam.cpio" "${RELEASE_BIN}/sizes.json"
           initramfs/size_report.py)
 
-add_custom_target(image ALL DEPENDS "${OUT}/bzImage" "${OUT}/microbeam.cpio" "${OUT}/size-report.json")
+add_custom_target(image ALL DEPENDS "${OUT}/bzImage" "${OUT}/vmlinux" "${OUT}/microbeam.cpio" "${OUT}/size-report.json")
 add_dependencies(image target)
 
 # The benchmark against the Debian baseline (cmd/microbeam_cli/bench.py): table,

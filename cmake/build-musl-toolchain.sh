@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build the static x86_64 musl toolchain MicroBEAM compiles everything for PID 1 with.
 #   cmake/build-musl-toolchain.sh OUTDIR
-# OUTDIR/sysroot   musl (Debian musl-dev) + kernel uapi headers + libc++/libc++abi/libunwind
+# OUTDIR/sysroot   musl (built from the pinned Debian musl source, with musl's oldmalloc)
+#                  + kernel uapi headers + libc++/libc++abi/libunwind
 #                  (static, LLVM 14 runtimes from the pinned llvm-toolchain-14 source)
 # OUTDIR/bin/musl-cc, musl-c++   clang-14 wrappers: sysroot-only headers, -static, lld
 # OUTDIR/musl.cmake              CMake toolchain file using them
-# Needs: clang-14, lld, llvm-14 (ar/ranlib), musl-dev, libclang-rt-14-dev, cmake (ninja optional).
+# Needs: clang-14, lld, llvm-14 (ar/ranlib), gcc, make, libclang-rt-14-dev, cmake (ninja optional).
 # Idempotent: nothing is done when OUTDIR/.done exists.
 # Measured here (2 cores shared with parallel kernel builds, load average 5-7): cold run
 # 6 min 32 s (another run at load 7: 9 min 29 s); ~4 min CPU (user 2m28 + sys 1m27).
@@ -16,7 +17,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mkdir -p "$1" && cd "$1" && pwd)
 if [ -f "$out/.done" ]; then echo "[toolchain] up to date: $out"; exit 0; fi
-steps=6 step=0 what=""
+steps=7 step=0 what=""
 log="$out/build.log"
 progress() { step=$((step + 1)); what=$1; echo "[toolchain $step/$steps] $what"; echo "=== $(date +%T) $what" >>"$log"; }
 trap 'echo "build-musl-toolchain: step $step/$steps ($what) failed; log: $log" >&2' ERR
@@ -27,8 +28,7 @@ clangxx=$(command -v clang++-14) || die "clang++-14 not found (apt-get install c
 command -v ld.lld >/dev/null || die "ld.lld not found (apt-get install lld)"
 llvm_ar=$(command -v llvm-ar-14) || die "llvm-ar-14 not found (apt-get install llvm-14)"
 llvm_ranlib=$(command -v llvm-ranlib-14) || die "llvm-ranlib-14 not found (apt-get install llvm-14)"
-musl_inc=/usr/include/x86_64-linux-musl musl_lib=/usr/lib/x86_64-linux-musl
-[ -f "$musl_lib/libc.a" ] && [ -f "$musl_inc/stdio.h" ] || die "musl not found in $musl_lib (apt-get install musl-dev)"
+command -v gcc >/dev/null && command -v make >/dev/null || die "gcc and make are needed to build musl (apt-get install gcc make)"
 rtdir=$("$clang" -print-resource-dir)/lib/linux
 [ -f "$rtdir/libclang_rt.builtins-x86_64.a" ] || die "compiler-rt builtins missing in $rtdir (apt-get install libclang-rt-14-dev)"
 [ -d /usr/include/linux ] && [ -d /usr/include/x86_64-linux-gnu/asm ] || die "kernel uapi headers missing (apt-get install linux-libc-dev)"
@@ -37,14 +37,30 @@ rm -rf "$out/sysroot" "$out/bin" "$out/musl.cmake" "$out/.work"
 : >"$log"
 sys=$out/sysroot work=$out/.work
 
+progress "musl from the pinned Debian source (static, oldmalloc)"
+mkdir -p "$sys/usr/include" "$sys/usr/lib" "$work/empty"
+(cd "$work/empty" && "$here/fetch-debian-source.sh" musl "$work/musl") >>"$log" 2>&1
+# Debian's own flags (--enable-debug) but static only, and musl's other malloc:
+# mallocng, the default, returns every emptied small group to the kernel at once
+# (about 1,000 munmap and 1,200 madvise calls while ERTS loads ~100 modules), and each
+# one is a TLB shoot-down IPI to the other CPU. Under TCG that was a third of the
+# BEAM's start: first HTTP 200 3.3 s with oldmalloc against 4.1 s (median of 4 each,
+# kernel/README.md and the README's bench table). oldmalloc keeps freed memory in
+# its bins and gives back only large free runs.
+(cd "$work/musl" && ./configure --prefix=/usr --disable-shared --enable-debug \
+   --with-malloc=oldmalloc CC=gcc >>"$log" 2>&1 \
+ && make -j "$(nproc)" >>"$log" 2>&1 && make install DESTDIR="$work/musl-root" >>"$log" 2>&1)
+[ -f "$work/musl-root/usr/lib/libc.a" ] || die "musl did not install libc.a (see $log)"
+nm "$work/musl-root/usr/lib/libc.a" 2>/dev/null | grep ' T __bin_chunk$' >/dev/null \
+  || die "musl's libc.a is not the oldmalloc build"
+
 progress "sysroot: musl headers and libs, kernel uapi headers"
-mkdir -p "$sys/usr/include" "$sys/usr/lib" "$work"
-cp -a "$musl_inc/." "$sys/usr/include/"
+cp -a "$work/musl-root/usr/include/." "$sys/usr/include/"
 cp -a /usr/include/linux /usr/include/asm-generic "$sys/usr/include/"
 cp -a /usr/include/x86_64-linux-gnu/asm "$sys/usr/include/asm"
 # Static only: crt objects and archives (musl's -lm/-lpthread/-lrt/-ldl are empty archives,
 # all of it is in libc.a). No libc.so, no musl-gcc.specs.
-cp -a "$musl_lib"/*.o "$musl_lib"/*.a "$sys/usr/lib/"
+cp -a "$work/musl-root/usr/lib/"*.o "$work/musl-root/usr/lib/"*.a "$sys/usr/lib/"
 
 progress "compiler wrappers bin/musl-cc, bin/musl-c++"
 mkdir -p "$out/bin"
@@ -60,7 +76,6 @@ chmod +x "$out/bin/musl-cc" "$out/bin/musl-c++"
 progress "unpack LLVM 14 runtimes source (llvm-toolchain-14)"
 # Run from an empty directory: fetch-debian-source.sh passes its '*/SUBDIR' tar patterns
 # unquoted, so the shell would expand them against the current directory first.
-mkdir -p "$work/empty"
 (cd "$work/empty" && "$here/fetch-debian-source.sh" llvm-toolchain-14 "$work/llvm" \
   runtimes libcxx libcxxabi libunwind cmake llvm/cmake llvm/utils/llvm-lit) >>"$log" 2>&1
 

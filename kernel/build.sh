@@ -23,6 +23,7 @@ export LC_ALL=C TZ=UTC
 ME=kernel/build.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT=$HERE/microbeam.config
+PATCHES=("$HERE"/patches/*.patch)          # applied in name order with patch -p1
 STEPS=6
 
 die() { echo "$ME: error: $*" >&2; exit 1; }
@@ -35,7 +36,8 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 # The stamp names every input; .done holding the same stamp means nothing changed.
-STAMP="$PKG=$PKG_VERSION sha256=$TARBALL_SHA256 fragment=$(sha256sum "$FRAGMENT" | cut -d' ' -f1) script=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+PATCHES_SHA256=$(cat "${PATCHES[@]}" | sha256sum | cut -d' ' -f1)
+STAMP="$PKG=$PKG_VERSION sha256=$TARBALL_SHA256 patches=$PATCHES_SHA256 fragment=$(sha256sum "$FRAGMENT" | cut -d' ' -f1) script=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
 if [ -f "$OUT/.done" ] && [ "$(cat "$OUT/.done")" = "$STAMP" ] \
    && [ -f "$OUT/bzImage" ] && [ -f "$OUT/vmlinux" ] && [ -f "$OUT/config" ]; then
     echo "[kernel] $OUT/bzImage is up to date"
@@ -71,25 +73,32 @@ sum=$(sha256sum "$TARBALL" | cut -d' ' -f1)
 
 # Host tools the kernel build needs (Debian package per missing command).
 missing=()
-for t in gcc:gcc make:make flex:flex bison:bison bc:bc zstd:zstd xz:xz-utils \
+for t in gcc:gcc make:make patch:patch flex:flex bison:bison bc:bc zstd:zstd xz:xz-utils \
          perl:perl flock:util-linux; do
     command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
 [ -f /usr/include/gelf.h ] || missing+=(libelf-dev)        # objtool
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
-# --- 2: unpack once, keyed by the tarball checksum -------------------------------------
+# --- 2: unpack and patch once, keyed by the tarball's and the patches' checksums -------
+SRCKEY="$TARBALL_SHA256 $PATCHES_SHA256"
 SRC=$CACHE/src-$PKG_VERSION/$TOP
-if [ "$(cat "$CACHE/src-$PKG_VERSION/.unpacked" 2>/dev/null)" = "$TARBALL_SHA256" ]; then
-    step 2 "source already unpacked in $SRC"
+if [ "$(cat "$CACHE/src-$PKG_VERSION/.unpacked" 2>/dev/null)" = "$SRCKEY" ]; then
+    step 2 "source already unpacked and patched in $SRC"
 else
-    step 2 "unpack $TARBALL into $CACHE/src-$PKG_VERSION"
-    rm -rf "$CACHE/src-$PKG_VERSION" "$CACHE/src.tmp"
+    step 2 "unpack $TARBALL into $CACHE/src-$PKG_VERSION, apply ${#PATCHES[@]} patch(es)"
+    # A fresh tree has the tarball's old mtimes: make would keep objects built from
+    # files a removed or changed patch touched. So new sources mean a clean build.
+    rm -rf "$CACHE/src-$PKG_VERSION" "$CACHE/src.tmp" "$CACHE/build-$PKG_VERSION"
     mkdir -p "$CACHE/src.tmp"
     tar -C "$CACHE/src.tmp" -xJf "$TARBALL"
     [ -f "$CACHE/src.tmp/$TOP/Makefile" ] || die "$TARBALL: no $TOP/Makefile inside"
+    for p in "${PATCHES[@]}"; do
+        patch -s -p1 -N -d "$CACHE/src.tmp/$TOP" <"$p" >"$CACHE/patch.log" 2>&1 \
+            || die "$p: does not apply to $PKG $PKG_VERSION (see $CACHE/patch.log)"
+    done
     mv "$CACHE/src.tmp" "$CACHE/src-$PKG_VERSION"
-    echo "$TARBALL_SHA256" >"$CACHE/src-$PKG_VERSION/.unpacked"
+    echo "$SRCKEY" >"$CACHE/src-$PKG_VERSION/.unpacked"
 fi
 
 # --- 3: configure: tinyconfig + fragment ------------------------------------------------

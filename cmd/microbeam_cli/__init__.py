@@ -1,10 +1,11 @@
-"""The `microbeam` command: setup, build, test, run (QEMU), size, demo, bench.
+"""The `microbeam` command: setup, build, test, run (QEMU), size, demo, bench, vmm-config.
 
 One purpose a module:
   paths     where the repository, build tree and artifacts are
   proc      running host commands with progress output
   install   `setup`: Debian packages the build needs
   build     `build` and `test`: CMake/Ninja and CTest
+  release   `build --release PATH`: a user's OTP release into its own two images
   qemucmd   pure QEMU command-line building and exit-status mapping
   accel     probing whether KVM works (else TCG)
   hosttsc   the host TSC frequency, told to microvm guests under TCG
@@ -14,5 +15,6 @@ One purpose a module:
   size      `size`: out/size-report.json as a table
   bench     `bench`: MicroBEAM against the Debian baseline (boots, floor, wrk)
   bench_report  the benchmark's pure parts: statistics, parsing, bisection, table, SVG
+  vmm_config  `vmm-config`: Firecracker JSON and the cloud-hypervisor command line
   main      argument parsing and dispatch
 """

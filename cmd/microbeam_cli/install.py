@@ -13,11 +13,11 @@ from pathlib import Path
 from . import proc
 
 PACKAGES = [
-    "cmake", "make", "ninja-build",
+    "cmake", "make", "patch", "ninja-build",
     "clang-14", "lld-14", "llvm-14", "libclang-rt-14-dev",
-    "musl-tools", "musl-dev",
+    "gcc",  # musl (built from its pinned source) and the kernel
     "linux-source-6.1", "bc", "flex", "bison", "libelf-dev", "libssl-dev",
-    "cpio", "zstd", "xz-utils",
+    "cpio", "zstd", "xz-utils", "lz4",
     "erlang-base", "erlang-dev", "elixir",
     "qemu-system-x86", "wrk",
     "dpkg-dev", "curl", "python3",
@@ -26,12 +26,11 @@ PACKAGES = [
 ]
 
 # The packages whose contents end up in the image or decide how it is built, pinned by
-# version: the compiler and runtimes, musl, the kernel source, and the OTP/Elixir .beam
+# version: the compiler and runtimes, the kernel source, and the OTP/Elixir .beam
 # files the release ships. (Source packages are pinned in cmake/debian-sources.txt.)
 PINNED = {
     "clang-14": "1:14.0.6-12", "lld-14": "1:14.0.6-12", "llvm-14": "1:14.0.6-12",
     "libclang-rt-14-dev": "1:14.0.6-12",
-    "musl-tools": "1.2.3-1", "musl-dev": "1.2.3-1",
     "linux-source-6.1": "6.1.192-2",
     "erlang-base": "1:25.2.3+dfsg-1+deb12u4", "erlang-dev": "1:25.2.3+dfsg-1+deb12u4",
     "elixir": "1.14.0.dfsg-2",

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from . import paths, proc, qemucmd
+from .release import ReleaseError
 
 
 def _port(text: str) -> int:
@@ -39,6 +40,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm")
     p.add_argument("--append", default="", metavar="EXTRA",
                    help="extra kernel command line parameters")
+    p.add_argument("--net", default=None, metavar="mcast:GROUP:PORT",
+                   help="put the guest on a private network shared by every guest started "
+                        "with the same GROUP:PORT (QEMU socket networking) instead of QEMU's "
+                        "user network; needs --guest-ip; the host port forward is then off")
+    p.add_argument("--guest-ip", default=None, metavar="ADDR/PREFIX",
+                   help="the guest's address on --net (the kernel's ip=), e.g. 192.168.100.2/24")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
                    help="auto = KVM if a short probe guest runs under it, else TCG")
     p.add_argument("--console-log", metavar="FILE", default=None,
@@ -63,12 +70,23 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("setup", help="install the Debian packages the build needs (root)")
     b = sub.add_parser("build", help="configure (once) and build with CMake/Ninja")
     b.add_argument("--jobs", "-j", type=_positive, default=None)
+    b.add_argument("--release", type=Path, default=None, metavar="PATH",
+                   help="also build an image for this OTP release (mix release, rebar3, "
+                        "systools layout; built with OTP 25.2.3)")
+    b.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="with --release: where bzImage, microbeam.cpio and size-report.json "
+                        "go (default out/release-NAME)")
     t = sub.add_parser("test", help="setup + build + ctest")
     t.add_argument("--jobs", "-j", type=_positive, default=None)
     t.add_argument("ctest_args", nargs=argparse.REMAINDER,
                    help="after --: more ctest arguments (e.g. -- -R boot)")
     r = sub.add_parser("run", help="boot the image in QEMU, console on the terminal")
     _add_run_options(r)
+    r.add_argument("--eval", metavar="EXPR", default=None,
+                   help="after the release has started, evaluate the Erlang expression EXPR "
+                        "in the guest and exit with its status: 0 for ok/true/{ok, _}, 1 for "
+                        "another value, 2 for an exception (or EXPR's own erlang:halt(N)); "
+                        "e.g. 'my_tests:run()'")
     sub.add_parser("size", help="print out/size-report.json as a table")
     be = sub.add_parser("bench", help="setup + build + benchmark against the Debian baseline "
                                       "(table, out/bench.json, out/bench.svg)")
@@ -125,7 +143,8 @@ def vm_config(args) -> qemucmd.VMConfig:
     return qemucmd.VMConfig(
         kernel=str(kernel), initrd=str(initrd), host_port=args.port, memory=args.memory,
         smp=args.smp, machine=args.machine, append=args.append, accel="tcg",
-        debug_exit=args.debug_exit, no_reboot=not args.allow_reboot)
+        debug_exit=args.debug_exit, no_reboot=not args.allow_reboot,
+        private_net=args.net, guest_ip=args.guest_ip)
 
 
 def _ctest_extra(args):
@@ -140,13 +159,20 @@ def dispatch(args) -> int:
     if args.command == "setup":
         return install.setup()
     if args.command == "build":
+        if args.release is not None:
+            from . import release
+            return release.build_release(args.release, args.out, args.jobs)
         return build.build(args.jobs)
     if args.command == "test":
         install.setup()
         build.build(args.jobs)
         return build.test(_ctest_extra(args))
     if args.command == "run":
-        return run.run(vm_config(args), args.accel, args.console_log, args.stop_timeout)
+        cfg = vm_config(args)
+        if args.eval is not None:
+            cfg.append = " ".join(filter(None, [cfg.append, qemucmd.eval_kernel_param(args.eval)]))
+            cfg.debug_exit = True   # the guest's exit status becomes ours
+        return run.run(cfg, args.accel, args.console_log, args.stop_timeout)
     if args.command == "bench":
         if not args.no_build:
             install.setup()
@@ -171,6 +197,9 @@ def main(argv=None) -> int:
     except proc.CommandError as e:
         proc.say(str(e))
         return e.status if 0 < e.status < 256 else 1
+    except ReleaseError as e:
+        proc.say(f"error: {e}")
+        return 1
     except (FileNotFoundError, RuntimeError, ValueError, PermissionError) as e:
         proc.say(f"error: {e}")
         return 1

@@ -3,6 +3,8 @@
 Nothing here starts a process or touches the file system, so tests check it directly.
 """
 
+import base64
+import ipaddress
 import signal
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -41,12 +43,59 @@ class VMConfig:
     machine_opts: str = ""           # appended to -M NAME, e.g. "pit=on"
     tsc_khz: Optional[int] = None    # tsc_early_khz= for the guest (see hosttsc.py)
     extra_args: List[str] = field(default_factory=list)        # more QEMU arguments
+    # None: QEMU's user network (NAT, host_port forwarded, guest 10.0.2.15). Or
+    # "mcast:GROUP:PORT": a private L2 segment shared by every guest started with the
+    # same group and port (QEMU socket networking, no root, no host setup); the guest
+    # then needs guest_ip, and the host cannot reach it (use --eval or a guest on both).
+    private_net: Optional[str] = None
+    guest_ip: Optional[str] = None   # "ADDR/PREFIX" on eth0 for private_net
 
 
-def kernel_cmdline(extra: str = "", debug_exit: bool = False, tsc_khz=None) -> str:
-    """console=ttyS0 and the static guest address, then tsc_early_khz= if TSC_KHZ,
-    then (with debug_exit) microbeam.debug_exit=1 unless EXTRA already says, then EXTRA."""
-    parts = list(BASE_CMDLINE)
+def parse_guest_ip(text: str):
+    """("ADDR", prefix) from "ADDR/PREFIX" (prefix 24 if left out); ValueError naming
+    the option otherwise."""
+    try:
+        iface = ipaddress.IPv4Interface(text if "/" in text else text + "/24")
+    except ValueError:
+        raise ValueError(f"--guest-ip: {text!r} is not an IPv4 address[/prefix]") from None
+    if iface.network.prefixlen > 30 or iface.ip in (iface.network.network_address,
+                                                    iface.network.broadcast_address):
+        raise ValueError(f"--guest-ip: {text!r} is not a host address of its network")
+    return str(iface.ip), iface.network.prefixlen
+
+
+def ip_param(guest_ip: str) -> str:
+    """The kernel's ip= (CONFIG_IP_PNP) for a static address on eth0, no gateway."""
+    addr, prefix = parse_guest_ip(guest_ip)
+    mask = ipaddress.IPv4Network(f"0.0.0.0/{prefix}").netmask
+    return f"ip={addr}:::{mask}::eth0:off"
+
+
+def parse_private_net(text: str):
+    """("GROUP", port) from "mcast:GROUP:PORT"; ValueError naming the option otherwise."""
+    kind, _, rest = text.partition(":")
+    group, _, port = rest.rpartition(":")
+    try:
+        ok = kind == "mcast" and ipaddress.IPv4Address(group).is_multicast and 0 < int(port) < 65536
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"--net: {text!r} is not mcast:GROUP:PORT (e.g. mcast:230.0.0.1:4321)")
+    return group, int(port)
+
+
+def guest_mac(guest_ip: str) -> str:
+    """A locally administered MAC from the address, so guests on one segment differ."""
+    a, b, c, d = ipaddress.IPv4Address(parse_guest_ip(guest_ip)[0]).packed
+    return f"52:54:{a:02x}:{b:02x}:{c:02x}:{d:02x}"
+
+
+def kernel_cmdline(extra: str = "", debug_exit: bool = False, tsc_khz=None,
+                   guest_ip: Optional[str] = None) -> str:
+    """console=ttyS0 and the guest address (QEMU's user network unless GUEST_IP), then
+    tsc_early_khz= if TSC_KHZ, then (with debug_exit) microbeam.debug_exit=1 unless EXTRA
+    already says, then EXTRA."""
+    parts = ["console=ttyS0", ip_param(guest_ip) if guest_ip else GUEST_IP]
     extra = (extra or "").strip()
     if tsc_khz:
         parts.append(f"tsc_early_khz={int(tsc_khz)}")
@@ -55,6 +104,34 @@ def kernel_cmdline(extra: str = "", debug_exit: bool = False, tsc_khz=None) -> s
     if extra:
         parts.append(extra)
     return " ".join(parts)
+
+
+# x86's COMMAND_LINE_SIZE is 2048 bytes; leave room for the rest of the line.
+EVAL_PARAM_MAX = 1500
+
+
+def eval_wrapper(expr: str) -> str:
+    """The Erlang expression `run --eval EXPR` has init evaluate after boot: EXPR's value
+    becomes the BEAM's exit status, 0 for ok/true/{ok, _}, 1 (printed) for any other
+    value, 2 (printed) for an exception. EXPR may halt by itself with its own status."""
+    return ("MicrobeamEvalStatus__ = try begin " + expr + "\n end of "
+            "ok -> 0; true -> 0; {ok, _} -> 0; "
+            "MicrobeamEvalValue__ -> io:format(\"microbeam eval: ~tp~n\", [MicrobeamEvalValue__]), 1 "
+            "catch MicrobeamEvalC__:MicrobeamEvalE__:MicrobeamEvalS__ -> "
+            "io:format(\"microbeam eval: ~p:~tp~n  ~tp~n\", "
+            "[MicrobeamEvalC__, MicrobeamEvalE__, MicrobeamEvalS__]), 2 end, "
+            "erlang:halt(MicrobeamEvalStatus__).")
+
+
+def eval_kernel_param(expr: str) -> str:
+    """microbeam.eval=BASE64 for PID 1 (base64: the kernel command line has no escapes)."""
+    if not expr.strip():
+        raise ValueError("--eval: empty expression")
+    encoded = base64.b64encode(eval_wrapper(expr.strip().rstrip(".")).encode()).decode()
+    if len(encoded) > EVAL_PARAM_MAX:
+        raise ValueError(f"--eval: expression too long for the kernel command line "
+                         f"({len(encoded)} bytes as base64, at most {EVAL_PARAM_MAX})")
+    return "microbeam.eval=" + encoded
 
 
 def hostfwd(host_addr: str, host_port: int, guest_port: int = GUEST_HTTP_PORT) -> str:
@@ -78,6 +155,14 @@ def validate(cfg: VMConfig) -> None:
         raise ValueError(f"memory {cfg.memory} MiB is too small")
     if cfg.smp < 1:
         raise ValueError(f"smp {cfg.smp} must be at least 1")
+    if cfg.private_net:
+        parse_private_net(cfg.private_net)
+        if not cfg.guest_ip:
+            raise ValueError("--net mcast:... needs --guest-ip ADDR/PREFIX")
+    if cfg.guest_ip and not cfg.private_net:
+        raise ValueError("--guest-ip is for --net mcast:...; QEMU's user network gives 10.0.2.15")
+    if cfg.guest_ip:
+        parse_guest_ip(cfg.guest_ip)
 
 
 def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
@@ -92,7 +177,12 @@ def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
     if cfg.no_reboot:
         argv.append("-no-reboot")
     nic = "virtio-net-device" if cfg.machine == "microvm" else "virtio-net-pci"
-    argv += ["-device", f"{nic},netdev=n0", "-netdev", netdev_arg(cfg)]
+    if cfg.private_net:
+        group, port = parse_private_net(cfg.private_net)
+        argv += ["-device", f"{nic},netdev=n0,mac={guest_mac(cfg.guest_ip)}",
+                 "-netdev", f"socket,id=n0,mcast={group}:{port}"]
+    else:
+        argv += ["-device", f"{nic},netdev=n0", "-netdev", netdev_arg(cfg)]
     if cfg.machine == "microvm":
         # A PS/2 controller, as Firecracker has, so that Ctrl-Alt-Del (QMP send-key)
         # reaches the guest; q35 has one built in.
@@ -104,7 +194,7 @@ def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
         argv += ["-qmp", f"unix:{cfg.qmp_socket},server=on,wait=off"]
     argv += list(cfg.extra_args)
     argv += ["-kernel", cfg.kernel, "-initrd", cfg.initrd,
-             "-append", kernel_cmdline(cfg.append, cfg.debug_exit, cfg.tsc_khz)]
+             "-append", kernel_cmdline(cfg.append, cfg.debug_exit, cfg.tsc_khz, cfg.guest_ip)]
     return argv
 
 

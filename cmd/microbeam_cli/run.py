@@ -79,8 +79,11 @@ def run(cfg: qemucmd.VMConfig, requested_accel="auto", console_log=None,
     cfg.serial = "stdio"
     argv = qemucmd.qemu_argv(cfg)
     proc.say("$ " + " ".join(_quote(a) for a in argv))
-    proc.say(f"guest :{qemucmd.GUEST_HTTP_PORT} -> http://{cfg.host_addr}:{cfg.host_port}/"
-             "   (Ctrl-C powers the guest down)")
+    if cfg.private_net:
+        proc.say(f"guest {cfg.guest_ip} on {cfg.private_net}   (Ctrl-C powers the guest down)")
+    else:
+        proc.say(f"guest :{qemucmd.GUEST_HTTP_PORT} -> http://{cfg.host_addr}:{cfg.host_port}/"
+                 "   (Ctrl-C powers the guest down)")
 
     interactive = _foreground_tty()
     log = open(console_log, "ab") if console_log else None

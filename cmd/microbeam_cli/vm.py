@@ -100,7 +100,8 @@ class Guest:
 
     def __init__(self, kernel, initrd, append="", memory=128, smp=2, machine="microvm",
                  port=None, debug_exit=False, accel="auto", no_reboot=True,
-                 qemu=qemucmd.QEMU, keep_workdir=False, machine_opts="", extra_args=()):
+                 qemu=qemucmd.QEMU, keep_workdir=False, machine_opts="", extra_args=(),
+                 private_net=None, guest_ip=None):
         self.kernel, self.initrd = str(kernel), str(initrd)
         self.append, self.memory, self.smp, self.machine = append, memory, smp, machine
         self.requested_port = port
@@ -112,6 +113,7 @@ class Guest:
         self.keep_workdir = keep_workdir
         self.machine_opts = machine_opts
         self.extra_args = list(extra_args)
+        self.private_net, self.guest_ip = private_net, guest_ip
         self.tsc_khz = (hosttsc.tsc_khz()
                         if hosttsc.needs_hint(machine, self.accel, append) else None)
         self.workdir = None
@@ -139,7 +141,7 @@ class Guest:
             accel=self.accel, debug_exit=self.debug_exit, no_reboot=self.no_reboot,
             qmp_socket=str(self.workdir / "qmp.sock"), serial="stdio",
             machine_opts=self.machine_opts, extra_args=self.extra_args,
-            tsc_khz=self.tsc_khz)
+            tsc_khz=self.tsc_khz, private_net=self.private_net, guest_ip=self.guest_ip)
 
     def launch(self, attempts=3) -> None:
         for name in (self.kernel, self.initrd):

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -111,6 +112,17 @@ const std::map<std::string_view, Setter>& Setters() {
        [](std::string_view v, Config& c) -> std::string {
          if (ParseBool(v, c.debug_exit)) return "";
          return Rejected("microbeam.debug_exit", v, "not a boolean (0|1)", c.debug_exit ? "1" : "0");
+       }},
+      {"microbeam.eval",
+       [](std::string_view v, Config& c) -> std::string {
+         // Base64 (RFC 4648, either alphabet), so that an expression's quotes, blanks and
+         // commas survive the kernel command line, which has no escapes.
+         std::string expr;
+         if (!v.empty() && (absl::Base64Unescape(v, &expr) || absl::WebSafeBase64Unescape(v, &expr)) &&
+             !expr.empty()) {
+           return c.eval_expr = std::move(expr), "";
+         }
+         return Rejected("microbeam.eval", v, "not a base64-encoded Erlang expression", "none");
        }},
       {"microbeam.restart_limit",
        [](std::string_view v, Config& c) -> std::string {

@@ -26,6 +26,7 @@ struct Config {
   // CAP_NET_BIND_SERVICE lets a release listen on ports below 1024.
   std::vector<std::string> keep_caps = {"cap_sys_boot", "cap_net_bind_service"};
   std::vector<std::string> erl_flags;    // extra emulator (+X) and init (-x) flags
+  std::string eval_expr;                 // microbeam.eval (base64): init's -eval, after boot
   std::string console = "/dev/console";
   std::string release_root = "/release";
   bool debug_exit = false;               // report the exit status on QEMU's isa-debug-exit port

@@ -29,7 +29,9 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
   std::vector<std::string> emulator_flags;
   std::vector<std::string> init_flags;
   bool in_emulator_flag = false;
-  for (const std::string& f : config.erl_flags) {
+  std::vector<std::string> user_flags = release.vm_args.flags;
+  user_flags.insert(user_flags.end(), config.erl_flags.begin(), config.erl_flags.end());
+  for (const std::string& f : user_flags) {
     if (f.starts_with("+")) {
       emulator_flags.push_back(absl::StrCat("-", f.substr(1)));
       in_emulator_flag = true;
@@ -57,12 +59,16 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
     args.insert(args.end(), std::begin(kDistributionOffFlags), std::end(kDistributionOffFlags));
   }
   args.insert(args.end(), init_flags.begin(), init_flags.end());
+  if (!config.eval_expr.empty()) args.insert(args.end(), {"-eval", config.eval_expr});
   return args;
 }
 
 std::vector<std::string> BuildEmulatorEnv(const Release& release) {
-  return {"BINDIR=" + release.BinDir(), "ROOTDIR=" + release.root, "EMU=beam",
-          "PROGNAME=erl", "HOME=/", "PATH=/usr/bin:/bin", "TERM=vt100"};
+  std::vector<std::string> env = {"BINDIR=" + release.BinDir(), "ROOTDIR=" + release.root,
+                                  "EMU=beam", "PROGNAME=erl", "HOME=/", "PATH=/usr/bin:/bin",
+                                  "TERM=vt100"};
+  for (const auto& [name, value] : release.vm_args.env) env.push_back(absl::StrCat(name, "=", value));
+  return env;
 }
 
 }  // namespace microbeam

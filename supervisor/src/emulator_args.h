@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "config.h"
+#include "vm_args.h"
 
 namespace microbeam {
 
@@ -16,10 +17,13 @@ struct Release {
   std::string erts_vsn;  // from releases/start_erl.data, e.g. 13.1.5
   std::string rel_vsn;   // e.g. 0.1.0
   bool has_sys_config = false;
+  VmArgs vm_args;  // releases/REL_VSN/vm.args, if the release has one
+
 
   std::string BinDir() const { return root + "/erts-" + erts_vsn + "/bin"; }
   std::string BootFile() const { return root + "/releases/" + rel_vsn + "/start"; }  // + .boot
   std::string SysConfig() const { return root + "/releases/" + rel_vsn + "/sys"; }   // + .config
+  std::string VmArgsFile() const { return root + "/releases/" + rel_vsn + "/vm.args"; }
 };
 
 // Parses releases/start_erl.data ("ERTS_VSN REL_VSN"); the error names the file.
@@ -46,12 +50,13 @@ inline constexpr const char* kDefaultEmulatorFlags[] = {
 // would otherwise translate at every boot.
 inline constexpr const char* kDistributionOffFlags[] = {"-kernel", "start_distribution", "false"};
 
-// argv for erl_start: emulator flags, then `--`, then init's flags. Flags from
-// microbeam.erl_flags that start with '+' are emulator flags (as erl's `+S 2` is `-S 2`
-// to the emulator); the rest are init/plain flags, given last so they win.
+// argv for erl_start: emulator flags, then `--`, then init's flags. The user's flags are
+// the release's vm.args, then microbeam.erl_flags (the command line wins over the
+// file); those that start with '+' are emulator flags (as erl's `+S 2` is `-S 2` to the
+// emulator), the rest init/plain flags, given last so they win.
 std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config& config);
 
-// The environment erlexec would set for the emulator.
+// The environment erlexec would set for the emulator, then vm.args' -env pairs.
 std::vector<std::string> BuildEmulatorEnv(const Release& release);
 
 }  // namespace microbeam

@@ -91,6 +91,14 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     return absl::NotFoundError(absl::StrCat(release->BootFile(), ".boot: missing boot file"));
   }
   release->has_sys_config = sys::Exists(release->SysConfig() + ".config");
+  if (sys::Exists(release->VmArgsFile())) {
+    absl::StatusOr<std::string> text = ReadFile(release->VmArgsFile());
+    if (!text.ok()) return text.status();
+    absl::StatusOr<VmArgs> vm_args = ParseVmArgs(*text, release->VmArgsFile());
+    if (!vm_args.ok()) return vm_args.status();
+    for (const std::string& w : vm_args->warnings) Say(w);
+    release->vm_args = *std::move(vm_args);
+  }
   return release;
 }
 

@@ -31,7 +31,7 @@ class NsGuestError(Exception):
 class NsGuest:
     def __init__(self, initrd: Path, args=(), shell=True, prepare=None):
         self.root = Path(tempfile.mkdtemp(prefix="microbeam-ns-"))
-        unpack = subprocess.run(f"zstd -dc '{initrd}' | cpio -idm --quiet",
+        unpack = subprocess.run(f"lz4 -dc '{initrd}' | cpio -idm --quiet",
                                 shell=True, cwd=self.root, capture_output=True, text=True)
         if unpack.returncode != 0:
             raise NsGuestError(f"{initrd}: cannot unpack: {unpack.stderr.strip()}")

@@ -12,6 +12,7 @@ Environment:
 """
 
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -20,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "cmd"))
 
-from microbeam_cli.vm import Guest, GuestError  # noqa: E402
+from microbeam_cli.vm import Guest, GuestError, free_port  # noqa: E402
 
 OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
 KERNEL = Path(os.environ.get("MICROBEAM_KERNEL") or OUT / "bzImage")
@@ -273,6 +274,35 @@ class CapabilitiesInTheGuest(unittest.TestCase):
             save_console(g, "capbnd")
         self.assertEqual(int(m.group(1), 16), 1 << 22)  # CAP_SYS_BOOT alone
         self.assertEqual(status, 0)
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class RunEval(unittest.TestCase):
+    """`microbeam run --eval EXPR`: boots the image, evaluates EXPR in the guest once the
+    release has started, and exits with its status (through isa-debug-exit)."""
+
+    def run_eval(self, expr) -> subprocess.CompletedProcess:
+        argv = [sys.executable, str(REPO / "cmd" / "microbeam"), "run", "--accel", ACCEL,
+                "--port", str(free_port()), "--kernel", str(KERNEL), "--initrd", str(INITRD),
+                "--append", BASE_APPEND, "--eval", expr]
+        return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=BOOT_TIMEOUT + HALT_TIMEOUT)
+
+    def test_true_exits_zero_and_runs_in_the_started_guest(self):
+        p = self.run_eval('erlang:system_info(emu_flavor) =:= jit andalso os:getpid() =:= "1" '
+                          'andalso lists:keymember(demo, 1, application:which_applications())')
+        self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-2000:])
+        self.assertNotIn("Kernel panic", p.stdout)
+
+    def test_other_value_exits_one_and_is_printed(self):
+        p = self.run_eval("{not_ok, 6 * 7}")
+        self.assertEqual(p.returncode, 1, p.stdout[-3000:] + p.stderr[-2000:])
+        self.assertIn("microbeam eval: {not_ok,42}", p.stdout)
+
+    def test_exception_exits_two(self):
+        p = self.run_eval("list_to_integer(\"forty-two\")")
+        self.assertEqual(p.returncode, 2, p.stdout[-3000:] + p.stderr[-2000:])
+        self.assertIn("microbeam eval: error:badarg", p.stdout)
 
 
 if __name__ == "__main__":

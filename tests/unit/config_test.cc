@@ -73,6 +73,17 @@ TEST(ParseConfig, BadValuesWarnNamingKeyValueAndFallback) {
   EXPECT_THAT(p.config.keep_caps, ElementsAre("cap_sys_boot", "cap_net_bind_service"));
 }
 
+TEST(ParseConfig, EvalIsBase64SoQuotesSurviveTheCommandLine) {
+  ParsedConfig p = ParseConfig({"microbeam.eval=aW86Zm9ybWF0KCJhLCBifm4iKSwgaGFsdCgwKQ=="}, {});
+  EXPECT_TRUE(p.warnings.empty());
+  EXPECT_EQ(p.config.eval_expr, "io:format(\"a, b~n\"), halt(0)");
+  ParsedConfig bad = ParseConfig({"microbeam.eval=not base64!"}, {});
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0],
+            "microbeam: microbeam.eval=not base64!: not a base64-encoded Erlang expression; using none");
+  EXPECT_TRUE(bad.config.eval_expr.empty());
+}
+
 TEST(ParseConfig, KernelParamsAfterDoubleDashAreReadFromArgvOnly) {
   // The kernel hands what follows "--" to init's argv; /proc/cmdline shows it too.
   ParsedConfig p = ParseConfig({"console=ttyS0", "--", "microbeam.erl_flags=-x"},
