@@ -83,16 +83,18 @@ add_custom_command(OUTPUT "${RELEASE_BIN}/release.spec" "${RELEASE_BIN}/sizes.js
   DEPENDS ${demo_sources} initramfs/release/build-demo.sh initramfs/release/assemble.escript
   COMMENT "Building the demo release")
 
-# The initramfs: /init, the mount points, /dev/console, the release; lz4-compressed in the
+# The initramfs: /init, the mount points, /dev/console, the release with a boot script
+# guided by one profiling boot (initramfs/build_initramfs.py); lz4-compressed in the
 # legacy frame the kernel's RD_LZ4 reads (why lz4: kernel/README.md).
 configure_file(initramfs/base.spec.in "${CMAKE_BINARY_DIR}/base.spec" @ONLY)
 add_custom_command(OUTPUT "${OUT}/microbeam.cpio"
-  COMMAND "${CMAKE_COMMAND}" -E env SOURCE_DATE_EPOCH=0
-          "${TARGET_BIN}/initramfs/cpio/microbeam-cpio" -o "${CMAKE_BINARY_DIR}/microbeam.cpio.raw"
-          "${CMAKE_BINARY_DIR}/base.spec" "${RELEASE_BIN}/release.spec"
-  COMMAND "${LZ4}" -l -9 -q -f "${CMAKE_BINARY_DIR}/microbeam.cpio.raw" "${OUT}/microbeam.cpio"
+  COMMAND "${PYTHON3}" "${CMAKE_SOURCE_DIR}/initramfs/build_initramfs.py"
+          "${TARGET_BIN}/initramfs/cpio/microbeam-cpio" "${OUT}/microbeam.cpio" "${CMAKE_BINARY_DIR}"
+          "${CMAKE_BINARY_DIR}/base.spec" "${RELEASE_BIN}/release.spec" "${RELEASE_BIN}/staging/release"
   DEPENDS "${OUT}/microbeam-init" "${RELEASE_BIN}/release.spec" "${CMAKE_BINARY_DIR}/base.spec"
-          "${TARGET_BIN}/initramfs/cpio/microbeam-cpio"
+          "${TARGET_BIN}/initramfs/cpio/microbeam-cpio" initramfs/build_initramfs.py
+          initramfs/release/preload_boot.escript
+  USES_TERMINAL
   COMMENT "Writing the initramfs")
 
 add_custom_command(OUTPUT "${OUT}/bzImage"

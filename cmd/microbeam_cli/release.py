@@ -7,7 +7,6 @@ adds it to the base spec (/init, mount points, /dev/console), lz4 compresses it 
 main build does.
 """
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -78,11 +77,14 @@ def assemble_argv(info: ReleaseInfo, work: Path) -> list:
             str(work / "sizes.json"), "--compress-beams", "--erts-vsn", STATIC_ERTS_VSN]
 
 
-def cpio_argv(work: Path) -> list:
+def initramfs_argv(work: Path, out: Path) -> list:
+    """initramfs/build_initramfs.py: the cpio writer over the base spec (/init, mount
+    points, /dev/console) and the staged release, with a profile-guided boot script."""
     bdir = paths.build_dir()
-    return [str(bdir / "target" / "initramfs" / "cpio" / "microbeam-cpio"),
-            "-o", str(work / "microbeam.cpio.raw"), str(bdir / "base.spec"),
-            str(work / "release.spec")]
+    return ["python3", str(paths.repo_root() / "initramfs" / "build_initramfs.py"),
+            str(bdir / "target" / "initramfs" / "cpio" / "microbeam-cpio"), str(out / "microbeam.cpio"),
+            str(work), str(bdir / "base.spec"), str(work / "release.spec"),
+            str(work / "staging" / "release")]
 
 
 def build_release(release_path: Path, out: Path = None, jobs=None) -> int:
@@ -101,10 +103,9 @@ def build_release(release_path: Path, out: Path = None, jobs=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     proc.say(f"[release 3/{steps}] stage the release for the guest")
     proc.run(assemble_argv(info, work))
-    proc.say(f"[release 4/{steps}] initramfs: /init + the release, lz4")
-    proc.run(cpio_argv(work), env=dict(os.environ, SOURCE_DATE_EPOCH="0"))
+    proc.say(f"[release 4/{steps}] initramfs: /init + the release, boot script profiled, lz4")
     out.mkdir(parents=True, exist_ok=True)
-    proc.run(["lz4", "-l", "-9", "-q", "-f", str(work / "microbeam.cpio.raw"), str(out / "microbeam.cpio")])
+    proc.run(initramfs_argv(work, out))
     proc.say(f"[release 5/{steps}] kernel and size report into {out}")
     main_out = paths.out_dir()
     for name in ("bzImage", "vmlinux"):

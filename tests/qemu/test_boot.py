@@ -276,6 +276,24 @@ class CapabilitiesInTheGuest(unittest.TestCase):
         self.assertEqual(status, 0)
 
 
+VMLINUX = Path(os.environ.get("MICROBEAM_VMLINUX") or OUT / "vmlinux")
+
+
+@unittest.skipUnless(VMLINUX.is_file() and INITRD.is_file(), f"{VMLINUX} missing")
+class PvhVmlinux(unittest.TestCase):
+    """out/vmlinux, the uncompressed ELF with the PVH entry note that Firecracker and
+    cloud-hypervisor load, boots: QEMU takes the PVH entry for an ELF -kernel."""
+
+    def test_boots_through_the_pvh_entry_and_serves(self):
+        with Guest.start(VMLINUX, INITRD, append=BASE_APPEND, memory=128, accel=ACCEL) as g:
+            wait_ready(g)
+            m = g.http_get("/metrics").json()
+            save_console(g, "pvh")
+            console = g.console_text()
+        self.assertEqual(m["os_pid"], "1")
+        self.assertNotIn("Kernel panic", console)
+
+
 @unittest.skipIf(MISSING, SKIP_WHY)
 class RunEval(unittest.TestCase):
     """`microbeam run --eval EXPR`: boots the image, evaluates EXPR in the guest once the

@@ -75,6 +75,25 @@ class ReadRelease(unittest.TestCase):
         self.assertNotIn("Traceback", p.stderr)
 
 
+DEMO_MIX_RELEASE = REPO / "build" / "release" / "mix-release"
+
+
+@unittest.skipUnless((OUT / "microbeam.cpio").is_file() and DEMO_MIX_RELEASE.is_dir(),
+                     "main build missing (cmd/microbeam build)")
+class DemoMixReleaseThroughReleaseOption(unittest.TestCase):
+    """The demo's own `mix release` output through `build --release` gives the very
+    initramfs the main build ships: one pipeline for our release and a user's."""
+
+    def test_same_bytes_as_the_main_build(self):
+        images = Path(tempfile.mkdtemp(prefix="microbeam-demo-rel-"))
+        p = subprocess.run(MICROBEAM + ["build", "--release", str(DEMO_MIX_RELEASE), "--out", str(images)],
+                           capture_output=True, text=True, timeout=1800,
+                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        self.assertTrue((images / "microbeam.cpio").read_bytes() == (OUT / "microbeam.cpio").read_bytes(),
+                        "the demo through --release differs from out/microbeam.cpio")
+
+
 @unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init").is_file(),
                      "main build missing (cmd/microbeam build)")
 class ErlangExampleBootsFromItsOwnImage(unittest.TestCase):

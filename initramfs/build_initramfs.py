@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Writes the initramfs: /init + the staged release, with a profile-guided boot script.
+
+    build_initramfs.py MKCPIO OUT_CPIO WORK_DIR BASE_SPEC RELEASE_SPEC STAGED_ROOT
+
+1. MKCPIO writes the newc archive of BASE_SPEC + RELEASE_SPEC (WORK_DIR/microbeam.cpio.raw;
+   the module list goes to WORK_DIR/boot-profile.txt).
+2. That image boots once on the host, its /init as PID 1 of new PID, mount, UTS, net
+   and IPC namespaces (as tests/pid1 does; needs root), with `microbeam.eval` printing
+   the modules loaded once the release has started, then halting.
+3. release/preload_boot.escript moves those modules into the boot script's first
+   primLoad (STAGED_ROOT/releases/VSN/start.boot, in place): init then prepares them in
+   parallel on every scheduler instead of one by one on first call (see its header).
+4. MKCPIO again, then `lz4 -l -9` into OUT_CPIO (the legacy frame the kernel reads).
+
+Without root or unshare, or if the profiling boot fails, the boot script stays as it was
+(one line says why) and the image is still written: it boots the same, only slower
+under emulation. Progress: [initramfs N/4].
+"""
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MARK = "microbeam-boot-profile: "
+# What init evaluates after boot; everything it prints is on one line.
+PROFILE_EXPR = (
+    "Pre = erlang:pre_loaded(), "
+    "Ms = lists:sort([M || {M, F} <- code:all_loaded(), is_list(F), not lists:member(M, Pre)]), "
+    "io:format(\"" + MARK + "~w~n\", [Ms]), erlang:halt(0).")
+PROFILE_TIMEOUT = 120
+
+
+def step(n, what):
+    print(f"[initramfs {n}/4] {what}", flush=True)
+
+
+def mkcpio(mkcpio_bin, raw, specs):
+    subprocess.run([mkcpio_bin, "-o", str(raw), *map(str, specs)], check=True,
+                   env=dict(os.environ, SOURCE_DATE_EPOCH="0"))
+
+
+def profile(raw: Path):
+    """The module list (Erlang term text) the image loads while starting, or None and why."""
+    if os.geteuid() != 0:
+        return None, "not root (unshare needs it)"
+    if not shutil.which("unshare") or not shutil.which("cpio"):
+        return None, "unshare or cpio missing"
+    root = Path(tempfile.mkdtemp(prefix="microbeam-profile-"))
+    try:
+        with open(raw, "rb") as f:
+            subprocess.run(["cpio", "-idm", "--quiet"], stdin=f, cwd=root, check=True)
+        expr = base64.b64encode(PROFILE_EXPR.encode()).decode()
+        try:
+            p = subprocess.run(
+                ["unshare", "--pid", "--fork", "--mount", "--uts", "--net", "--ipc",
+                 f"--root={root}", "/init", f"microbeam.eval={expr}"],
+                env=dict(os.environ, container="microbeam-profile"), stdin=subprocess.DEVNULL,
+                capture_output=True, text=True, errors="replace", timeout=PROFILE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None, f"the profiling boot did not finish within {PROFILE_TIMEOUT} s"
+        for line in (p.stdout + p.stderr).splitlines():
+            if line.startswith(MARK):
+                term = line[len(MARK):].strip()
+                if term.startswith("[") and term.endswith("]"):
+                    return term, ""
+        tail = " | ".join((p.stdout + p.stderr).strip().splitlines()[-3:])
+        return None, f"the profiling boot printed no module list (exit {p.returncode}): {tail}"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv):
+    if len(argv) != 6:
+        print("usage: build_initramfs.py MKCPIO OUT_CPIO WORK_DIR BASE_SPEC RELEASE_SPEC STAGED_ROOT",
+              file=sys.stderr)
+        return 2
+    mkcpio_bin, out, work, base_spec, release_spec, staged = argv
+    out, work, staged = Path(out), Path(work), Path(staged)
+    work.mkdir(parents=True, exist_ok=True)
+    raw = work / "microbeam.cpio.raw"
+    try:
+        rel_vsn = (staged / "releases" / "start_erl.data").read_text().split()[1]
+    except (OSError, IndexError) as e:
+        print(f"build_initramfs: {staged}/releases/start_erl.data: cannot read the release version ({e})",
+              file=sys.stderr)
+        return 1
+    step(1, "newc archive of /init and the release")
+    mkcpio(mkcpio_bin, raw, [base_spec, release_spec])
+    step(2, "boot it once in host namespaces to see which modules it loads")
+    term, why = profile(raw)
+    if term is None:
+        print(f"build_initramfs: boot script left unprofiled: {why}", flush=True)
+    else:
+        step(3, "move them into the boot script's first primLoad")
+        prof = work / "boot-profile.txt"
+        prof.write_text(term + ".\n")
+        subprocess.run(["escript", str(HERE / "release" / "preload_boot.escript"),
+                        str(staged), rel_vsn, str(prof)], check=True)
+        mkcpio(mkcpio_bin, raw, [base_spec, release_spec])
+    step(4, f"lz4 -l -9 -> {out}")
+    subprocess.run(["lz4", "-l", "-9", "-q", "-f", str(raw), str(out)], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as e:
+        print(f"build_initramfs: {e.cmd[0]} failed (exit {e.returncode})", file=sys.stderr)
+        sys.exit(1)

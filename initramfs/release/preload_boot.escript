@@ -1,0 +1,108 @@
+#!/usr/bin/env escript
+%% -*- erlang -*-
+%%
+%% Profile-guided boot script: moves the modules a release loads while it starts
+%% (measured by initramfs/boot_profile.py) into the boot script's first primLoad.
+%%
+%%   preload_boot.escript STAGED_ROOT REL_VSN PROFILE
+%%
+%% STAGED_ROOT is the staged guest release (assemble.escript's STAGING/release), whose
+%% releases/REL_VSN/start.boot is rewritten in place; PROFILE holds one Erlang term, the
+%% list of module names. Why: init loads the first primLoad (before
+%% kernel_load_completed) through erl_prim_loader, which prepares the modules in up to 32
+%% processes at once, so the JIT translates them on every scheduler; in interactive mode
+%% every later module is loaded one by one by the code server on first call, on one
+%% scheduler, with the code server's own work per module. Under emulation (TCG) the JIT
+%% is most of boot.
+%%
+%% Left where they were: modules not in any later primLoad of the script (the release's
+%% own code path decides), Elixir's consolidated protocols (the consolidated version must
+%% win over the one in elixir's ebin, and only the code path orders that), and the
+%% parser family assemble.escript keeps lazy. Bad input: one line naming the file, exit 1.
+-mode(compile).
+
+-define(LAZY, [erl_lint, erl_parse, erl_eval, erl_scan, erl_anno, epp, otp_internal,
+               erl_features, beam_lib]).
+
+main([Root, RelVsn, Profile]) ->
+    try
+        run(Root, RelVsn, Profile),
+        halt(0)
+    catch
+        throw:{fail, Message} ->
+            io:put_chars(standard_error, ["preload_boot: ", Message, "\n"]),
+            halt(1)
+    end;
+main(_) ->
+    io:put_chars(standard_error, "usage: preload_boot.escript STAGED_ROOT REL_VSN PROFILE\n"),
+    halt(1).
+
+fail(Format, Args) -> throw({fail, io_lib:format(Format, Args)}).
+
+run(Root, RelVsn, Profile) ->
+    Wanted = read_profile(Profile),
+    BootFile = filename:join([Root, "releases", RelVsn, "start.boot"]),
+    {script, Id, Instrs} =
+        case file:read_file(BootFile) of
+            {ok, Bin} ->
+                try binary_to_term(Bin)
+                catch error:badarg -> fail("~ts: not a boot file", [BootFile])
+                end;
+            {error, Reason} -> fail("cannot read ~ts: ~ts", [BootFile, file:format_error(Reason)])
+        end,
+    Consolidated = consolidated(filename:join([Root, "releases", RelVsn, "consolidated"])),
+    {New, Moved} = rewrite(Instrs, Wanted -- (?LAZY ++ Consolidated), Root),
+    ok = file:write_file(BootFile, term_to_binary({script, Id, New})),
+    io:format("preload_boot: ~b of ~b profiled modules moved into the first primLoad of ~ts~n",
+              [Moved, length(Wanted), BootFile]).
+
+read_profile(File) ->
+    case file:consult(File) of
+        {ok, [Mods]} when is_list(Mods) ->
+            lists:all(fun is_atom/1, Mods) orelse fail("~ts: not a list of module names", [File]),
+            lists:usort(Mods);
+        {ok, _} -> fail("~ts: expected one term, a list of module names", [File]);
+        {error, Reason} -> fail("~ts: ~ts", [File, file:format_error(Reason)])
+    end.
+
+consolidated(Dir) ->
+    case file:list_dir(Dir) of
+        {ok, Names} -> [list_to_atom(filename:basename(N, ".beam")) || N <- Names,
+                                                                       filename:extension(N) =:= ".beam"];
+        {error, _} -> []
+    end.
+
+%% Splits the script at the first primLoad: the modules of Wanted that a later primLoad
+%% lists join it, and the directories they come from join the path before it.
+rewrite(Instrs, Wanted, Root) ->
+    {Head, [{primLoad, First} | Tail]} = split_first_primload(Instrs, []),
+    Later = later_modules(Tail, Root, #{}),
+    Move = [M || M <- Wanted, maps:is_key(M, Later), not lists:member(M, First)],
+    Dirs = lists:usort([maps:get(M, Later) || M <- Move]),
+    [{path, Path0} | RevHead] = lists:reverse(Head),
+    Path = Path0 ++ [D || D <- Dirs, not lists:member(D, Path0)],
+    {lists:reverse([{path, Path} | RevHead]) ++ [{primLoad, First ++ Move} | Tail], length(Move)}.
+
+split_first_primload([{primLoad, _} | _] = Rest, Acc) ->
+    case Acc of
+        [{path, _} | _] -> {lists:reverse(Acc), Rest};
+        _ -> fail("the boot script's first primLoad has no path before it", [])
+    end;
+split_first_primload([I | Rest], Acc) -> split_first_primload(Rest, [I | Acc]);
+split_first_primload([], _) -> fail("the boot script has no primLoad", []).
+
+%% Module -> the directory it is loaded from, for every later path + primLoad pair
+%% (the first directory of the pair's path that holds it, as erl_prim_loader searches).
+later_modules([{path, Dirs}, {primLoad, Mods} | Rest], Root, Acc) ->
+    Found = [{M, D} || M <- Mods, D <- [first_holding(M, Dirs, Root)], D =/= none],
+    later_modules(Rest, Root, maps:merge(maps:from_list(Found), Acc));
+later_modules([_ | Rest], Root, Acc) -> later_modules(Rest, Root, Acc);
+later_modules([], _, Acc) -> Acc.
+
+first_holding(M, ["$ROOT/" ++ Sub = Dir | Dirs], Root) ->
+    case filelib:is_regular(filename:join([Root, Sub, atom_to_list(M) ++ ".beam"])) of
+        true -> Dir;
+        false -> first_holding(M, Dirs, Root)
+    end;
+first_holding(M, [_ | Dirs], Root) -> first_holding(M, Dirs, Root);
+first_holding(_, [], _) -> none.
