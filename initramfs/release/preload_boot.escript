@@ -1,14 +1,15 @@
 #!/usr/bin/env escript
 %% -*- erlang -*-
 %%
-%% Profile-guided boot script: moves the modules a release loads while it starts
-%% (measured by initramfs/boot_profile.py) into the boot script's first primLoad.
+%% Profile-guided boot script: the modules a release loads while it starts (measured by
+%% initramfs/build_initramfs.py) join the boot script's first primLoad, in small batches
+%% of their own right after it.
 %%
-%%   preload_boot.escript STAGED_ROOT REL_VSN PROFILE
+%%   preload_boot.escript STAGED_ROOT REL_VSN PROFILE ASSEMBLED_BOOT
 %%
-%% STAGED_ROOT is the staged guest release (assemble.escript's STAGING/release), whose
-%% releases/REL_VSN/start.boot is rewritten in place; PROFILE holds one Erlang term, the
-%% list of module names. Why: init loads the first primLoad (before
+%% STAGED_ROOT is the staged guest release (assemble.escript's STAGING/release); its
+%% releases/REL_VSN/start.boot is written from ASSEMBLED_BOOT (the assembler's own);
+%% PROFILE holds one Erlang term, the list of module names. Why: init loads the first primLoad (before
 %% kernel_load_completed) through erl_prim_loader, which prepares the modules in up to 32
 %% processes at once, so the JIT translates them on every scheduler; in interactive mode
 %% every later module is loaded one by one by the code server on first call, on one
@@ -21,12 +22,16 @@
 %% parser family assemble.escript keeps lazy. Bad input: one line naming the file, exit 1.
 -mode(compile).
 
+%% Modules per added primLoad. Init holds every module of a primLoad prepared until the
+%% last one is, and prepares up to 32 at once: one batch of ~70 modules took the demo's
+%% memory floor from 47 MiB to over 60 MiB. Four keep two schedulers busy.
+-define(BATCH, 4).
 -define(LAZY, [erl_lint, erl_parse, erl_eval, erl_scan, erl_anno, epp, otp_internal,
                erl_features, beam_lib]).
 
-main([Root, RelVsn, Profile]) ->
+main([Root, RelVsn, Profile, Assembled]) ->
     try
-        run(Root, RelVsn, Profile),
+        run(Root, RelVsn, Profile, Assembled),
         halt(0)
     catch
         throw:{fail, Message} ->
@@ -34,26 +39,26 @@ main([Root, RelVsn, Profile]) ->
             halt(1)
     end;
 main(_) ->
-    io:put_chars(standard_error, "usage: preload_boot.escript STAGED_ROOT REL_VSN PROFILE\n"),
+    io:put_chars(standard_error, "usage: preload_boot.escript STAGED_ROOT REL_VSN PROFILE ASSEMBLED_BOOT\n"),
     halt(1).
 
 fail(Format, Args) -> throw({fail, io_lib:format(Format, Args)}).
 
-run(Root, RelVsn, Profile) ->
+run(Root, RelVsn, Profile, Assembled) ->
     Wanted = read_profile(Profile),
     BootFile = filename:join([Root, "releases", RelVsn, "start.boot"]),
     {script, Id, Instrs} =
-        case file:read_file(BootFile) of
+        case file:read_file(Assembled) of
             {ok, Bin} ->
                 try binary_to_term(Bin)
-                catch error:badarg -> fail("~ts: not a boot file", [BootFile])
+                catch error:badarg -> fail("~ts: not a boot file", [Assembled])
                 end;
-            {error, Reason} -> fail("cannot read ~ts: ~ts", [BootFile, file:format_error(Reason)])
+            {error, Reason} -> fail("cannot read ~ts: ~ts", [Assembled, file:format_error(Reason)])
         end,
     Consolidated = consolidated(filename:join([Root, "releases", RelVsn, "consolidated"])),
     {New, Moved} = rewrite(Instrs, Wanted -- (?LAZY ++ Consolidated), Root),
     ok = file:write_file(BootFile, term_to_binary({script, Id, New})),
-    io:format("preload_boot: ~b of ~b profiled modules moved into the first primLoad of ~ts~n",
+    io:format("preload_boot: ~b of ~b profiled modules loaded with the first primLoad of ~ts~n",
               [Moved, length(Wanted), BootFile]).
 
 read_profile(File) ->
@@ -81,7 +86,14 @@ rewrite(Instrs, Wanted, Root) ->
     Dirs = lists:usort([maps:get(M, Later) || M <- Move]),
     [{path, Path0} | RevHead] = lists:reverse(Head),
     Path = Path0 ++ [D || D <- Dirs, not lists:member(D, Path0)],
-    {lists:reverse([{path, Path} | RevHead]) ++ [{primLoad, First ++ Move} | Tail], length(Move)}.
+    Batches = [{primLoad, B} || B <- batches(Move, ?BATCH)],
+    {lists:reverse([{path, Path} | RevHead]) ++ [{primLoad, First} | Batches] ++ Tail, length(Move)}.
+
+batches([], _N) -> [];
+batches(L, N) when length(L) =< N -> [L];
+batches(L, N) ->
+    {B, Rest} = lists:split(N, L),
+    [B | batches(Rest, N)].
 
 split_first_primload([{primLoad, _} | _] = Rest, Acc) ->
     case Acc of

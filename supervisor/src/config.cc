@@ -124,6 +124,11 @@ const std::map<std::string_view, Setter>& Setters() {
          }
          return Rejected("microbeam.eval", v, "not a base64-encoded Erlang expression", "none");
        }},
+      {"microbeam.memory_guard",
+       [](std::string_view v, Config& c) -> std::string {
+         if (ParseBool(v, c.guard_memory)) return "";
+         return Rejected("microbeam.memory_guard", v, "not a boolean (0|1)", c.guard_memory ? "1" : "0");
+       }},
       {"microbeam.restart_limit",
        [](std::string_view v, Config& c) -> std::string {
          int n = 0;

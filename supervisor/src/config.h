@@ -27,6 +27,7 @@ struct Config {
   std::vector<std::string> keep_caps = {"cap_sys_boot", "cap_net_bind_service"};
   std::vector<std::string> erl_flags;    // extra emulator (+X) and init (-x) flags
   std::string eval_expr;                 // microbeam.eval (base64): init's -eval, after boot
+  bool guard_memory = true;              // microbeam.memory_guard: RLIMIT_DATA kept below what is free
   std::string console = "/dev/console";
   std::string release_root = "/release";
   bool debug_exit = false;               // report the exit status on QEMU's isa-debug-exit port

@@ -28,6 +28,7 @@
 #include "guest_sysctls.h"
 #include "erts_static.h"
 #include "kernel_log.h"
+#include "memory_guard.h"
 #include "read_file.h"
 #include "rescue_shell.h"
 #include "shutdown.h"
@@ -100,6 +101,22 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     release->vm_args = *std::move(vm_args);
   }
   return release;
+}
+
+// RLIMIT_DATA moved along with what is free, so that a runaway BEAM fails its own
+// allocations instead of leaving the kernel's OOM killer nothing to kill
+// (memory_limit.h). A crash dump goes to the RAM-backed root, outside that limit: it is
+// capped inside the kernel's reserve (a release can set ERL_CRASH_DUMP_BYTES with -env).
+void GuardBeamMemory(const Config& config, bool in_container) {
+  if (!config.guard_memory || in_container) return;  // a container's meminfo is the host's
+  absl::StatusOr<uint64_t> reserve = StartMemoryGuard(absl::Milliseconds(100));
+  if (!reserve.ok()) {
+    Say(absl::StrCat("microbeam: memory guard: ", reserve.status().message(), "; the BEAM's memory is not limited"));
+    return;
+  }
+  setenv("ERL_CRASH_DUMP_BYTES", absl::StrCat(*reserve / 2).c_str(), 1);
+  Say(absl::StrCat("microbeam: memory guard: the BEAM may grow into what is available less ",
+                   *reserve >> 20, " MiB kept for the kernel"));
 }
 
 [[noreturn]] void StartBeam(const Release& release, const Config& config, BootTimeline& timeline) {
@@ -187,6 +204,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   } else {
     Say(absl::StrCat("microbeam: bounding set: ", absl::StrJoin(config.keep_caps, ",")));
   }
+  GuardBeamMemory(config, in_container);
   StartBeam(*release, config, timeline);
 }
 

@@ -5,11 +5,13 @@
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -61,6 +63,14 @@ absl::Status SetHostname(const std::string& name) {
   char current[65] = {};
   if (gethostname(current, sizeof current - 1) == 0 && name == current) return absl::OkStatus();
   if (sethostname(name.data(), name.size()) != 0) return Errno("sethostname");
+  return absl::OkStatus();
+}
+
+absl::Status SetDataLimit(uint64_t bytes) {
+  struct rlimit rl = {};
+  if (getrlimit(RLIMIT_DATA, &rl) != 0) return Errno("getrlimit(RLIMIT_DATA)");
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? bytes : std::min<rlim_t>(bytes, rl.rlim_max);
+  if (setrlimit(RLIMIT_DATA, &rl) != 0) return Errno("setrlimit(RLIMIT_DATA)");
   return absl::OkStatus();
 }
 

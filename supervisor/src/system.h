@@ -2,6 +2,7 @@
 // the decisions about what to call live in plain functions elsewhere.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ absl::Status WriteFile(const std::string& path, const std::string& content);
 bool Exists(const std::string& path);
 absl::Status SetHostname(const std::string& name);
 absl::Status BringUpLoopback();
+// The soft RLIMIT_DATA of this process (the hard limit stays, so a restarted PID 1
+// without CAP_SYS_RESOURCE can set it again).
+absl::Status SetDataLimit(uint64_t bytes);
 // Makes `path` the controlling terminal and fds 0, 1, 2.
 absl::Status AttachConsole(const std::string& path);
 // Lets PID 1 reach QEMU's isa-debug-exit port (must run before capabilities drop).
