@@ -299,10 +299,10 @@ class RunEval(unittest.TestCase):
     """`microbeam run --eval EXPR`: boots the image, evaluates EXPR in the guest once the
     release has started, and exits with its status (through isa-debug-exit)."""
 
-    def run_eval(self, expr) -> subprocess.CompletedProcess:
+    def run_eval(self, expr, *extra) -> subprocess.CompletedProcess:
         argv = [sys.executable, str(REPO / "cmd" / "microbeam"), "run", "--accel", ACCEL,
                 "--port", str(free_port()), "--kernel", str(KERNEL), "--initrd", str(INITRD),
-                "--append", BASE_APPEND, "--eval", expr]
+                "--append", BASE_APPEND, *extra, "--eval", expr]
         return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                               timeout=BOOT_TIMEOUT + HALT_TIMEOUT)
 
@@ -316,6 +316,16 @@ class RunEval(unittest.TestCase):
         p = self.run_eval("{not_ok, 6 * 7}")
         self.assertEqual(p.returncode, 1, p.stdout[-3000:] + p.stderr[-2000:])
         self.assertIn("microbeam eval: {not_ok,42}", p.stdout)
+
+    def test_runaway_allocation_ends_the_beam_not_the_kernel(self):
+        """A BEAM in PID 1 that allocates without bound: the memory guard makes its own
+        allocation fail (ERTS: "Cannot allocate"), PID 1 powers off with its status; the
+        kernel never reaches "no killable processes" and its panic."""
+        p = self.run_eval("L = lists:seq(1, 200000000), length(L)", "--memory", "128")
+        self.assertNotIn("Kernel panic", p.stdout, p.stdout[-3000:])
+        self.assertIn("memory guard: the BEAM may grow", p.stdout)
+        self.assertIn("Cannot allocate", p.stdout, p.stdout[-3000:])
+        self.assertEqual(p.returncode, 1, p.stdout[-3000:] + p.stderr[-2000:])
 
     def test_exception_exits_two(self):
         p = self.run_eval("list_to_integer(\"forty-two\")")
