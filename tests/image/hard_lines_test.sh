@@ -3,7 +3,7 @@
 # /init is static (no INTERP, no NEEDED), holds no glibc, links ERTS (erl_start),
 # and the initramfs holds exactly one ELF file: /init.
 set -uo pipefail
-out=${1:?usage: hard_lines_test.sh OUTDIR}
+out=$(cd "${1:?usage: hard_lines_test.sh OUTDIR}" && pwd)
 init=$out/microbeam-init debug=$out/microbeam-init.debug cpio=$out/microbeam.cpio
 failed=0 passed=0
 check() {  # check "what" command...
@@ -27,5 +27,12 @@ elfs=$(cd "$tmp" && find . -type f -exec sh -c 'head -c4 "$1" | grep -q "^.ELF" 
 check "the initramfs holds exactly one ELF, ./init (found: $(echo $elfs))" test "$elfs" = "./init"
 check "the initramfs /init is out/microbeam-init" cmp -s "$tmp/init" "$init"
 check "/dev/console is in the initramfs" test -c "$tmp/dev/console" -o -n "$(lz4 -dcq "$cpio" | cpio -itv --quiet 2>/dev/null | grep '^c.* dev/console$')"
+# Lock-down: nothing in the image is writable by others (the guest mounts its own /tmp),
+# and nothing runs set-uid or set-gid.
+listing=$(lz4 -dcq "$cpio" | cpio -itv --quiet 2>/dev/null)
+ww=$(echo "$listing" | awk '$1 !~ /^l/ && substr($1, 9, 1) == "w" {print $NF}' | grep -v '^tmp$' || true)
+check "no world-writable file or directory in the initramfs but /tmp (found: $(echo $ww))" test -z "$ww"
+suid=$(echo "$listing" | awk '$1 ~ /[sS]/ {print $NF}')
+check "no set-uid or set-gid file in the initramfs (found: $(echo $suid))" test -z "$suid"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -294,17 +294,22 @@ class PvhVmlinux(unittest.TestCase):
         self.assertNotIn("Kernel panic", console)
 
 
+def run_eval(expr, *extra) -> subprocess.CompletedProcess:
+    """`microbeam run --eval EXPR` on the image, as a user would run it."""
+    argv = [sys.executable, str(REPO / "cmd" / "microbeam"), "run", "--accel", ACCEL,
+            "--port", str(free_port()), "--kernel", str(KERNEL), "--initrd", str(INITRD),
+            "--append", BASE_APPEND, *extra, "--eval", expr]
+    return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=BOOT_TIMEOUT + HALT_TIMEOUT)
+
+
 @unittest.skipIf(MISSING, SKIP_WHY)
 class RunEval(unittest.TestCase):
     """`microbeam run --eval EXPR`: boots the image, evaluates EXPR in the guest once the
     release has started, and exits with its status (through isa-debug-exit)."""
 
     def run_eval(self, expr, *extra) -> subprocess.CompletedProcess:
-        argv = [sys.executable, str(REPO / "cmd" / "microbeam"), "run", "--accel", ACCEL,
-                "--port", str(free_port()), "--kernel", str(KERNEL), "--initrd", str(INITRD),
-                "--append", BASE_APPEND, *extra, "--eval", expr]
-        return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=BOOT_TIMEOUT + HALT_TIMEOUT)
+        return run_eval(expr, *extra)
 
     def test_true_exits_zero_and_runs_in_the_started_guest(self):
         p = self.run_eval('erlang:system_info(emu_flavor) =:= jit andalso os:getpid() =:= "1" '
@@ -331,6 +336,42 @@ class RunEval(unittest.TestCase):
         p = self.run_eval("list_to_integer(\"forty-two\")")
         self.assertEqual(p.returncode, 2, p.stdout[-3000:] + p.stderr[-2000:])
         self.assertIn("microbeam eval: error:badarg", p.stdout)
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class LockedDown(unittest.TestCase):
+    """What an attacker who reaches the app's port finds, read inside the running guest
+    by `--eval` (the release started, as it serves): PID 1's bounding set is the
+    configured one and no_new_privs is set, the only listening TCP socket (v4 or v6) is
+    the app's 8080, and Erlang distribution is off."""
+
+    EXPR = ("{ok, S} = file:read_file(\"/proc/1/status\"), "
+            "{ok, T4} = file:read_file(\"/proc/net/tcp\"), "
+            "T6 = case file:read_file(\"/proc/net/tcp6\") of {ok, B} -> B; _ -> <<>> end, "
+            "io:format(\"lockdown-status~n~s~nlockdown-tcp~n~s~s~nlockdown-alive ~p ~p~n\", "
+            "[S, T4, T6, erlang:is_alive(), node()]), ok")
+
+    @staticmethod
+    def listening_ports(text):
+        ports = set()
+        for line in text.splitlines():
+            f = line.split()
+            if len(f) > 3 and ":" in f[1] and f[3] == "0A":      # st 0A = LISTEN
+                ports.add(int(f[1].rsplit(":", 1)[1], 16))
+        return ports
+
+    def test_caps_sockets_and_distribution(self):
+        p = run_eval(self.EXPR)
+        out = p.stdout.replace("\r", "")
+        self.assertEqual(p.returncode, 0, out[-3000:] + p.stderr[-2000:])
+        status = out.split("lockdown-status\n", 1)[1].split("lockdown-tcp\n", 1)[0]
+        tcp = out.split("lockdown-tcp\n", 1)[1].split("lockdown-alive", 1)[0]
+        fields = dict(l.split(":", 1) for l in status.splitlines() if ":" in l)
+        # cap_sys_boot (22) and cap_net_bind_service (10): the default microbeam.caps.
+        self.assertEqual(int(fields["CapBnd"].strip(), 16), (1 << 22) | (1 << 10), status)
+        self.assertEqual(fields["NoNewPrivs"].strip(), "1", status)
+        self.assertEqual(self.listening_ports(tcp), {8080}, tcp)
+        self.assertIn("lockdown-alive false nonode@nohost", out)
 
 
 if __name__ == "__main__":
