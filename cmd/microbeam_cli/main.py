@@ -97,6 +97,10 @@ def parser() -> argparse.ArgumentParser:
     be.add_argument("--jobs", "-j", type=_positive, default=None)
     be.add_argument("--no-build", action="store_true",
                     help="use the artifacts as they are (the CMake `bench` target)")
+    so = sub.add_parser("soak", help="bounded load from the host (wrk) against one guest: no "
+                                     "failed request, memory flat, no restart (out/soak.json)")
+    so.add_argument("--seconds", type=_positive, default=600, help="how long (default 600)")
+    so.add_argument("--out", type=Path, default=None, help="where soak.json goes (default out/)")
     d = sub.add_parser("demo", help="setup + build + run")
     d.add_argument("--jobs", "-j", type=_positive, default=None)
     _add_run_options(d)
@@ -178,6 +182,9 @@ def dispatch(args) -> int:
             install.setup()
             build.build(args.jobs)
         return bench.bench(args.quick, args.out or paths.out_dir(), runs=args.runs)
+    if args.command == "soak":
+        from . import soak
+        return soak.main(args.seconds, args.out or paths.out_dir())
     if args.command == "size":
         return size.show(paths.size_report())
     if args.command == "vmm-config":

@@ -374,5 +374,18 @@ class LockedDown(unittest.TestCase):
         self.assertIn("lockdown-alive false nonode@nohost", out)
 
 
+@unittest.skipIf(MISSING, SKIP_WHY)
+class ShortLoad(unittest.TestCase):
+    """`microbeam soak` in short: 20 s of wrk from the host through the forwarded port."""
+
+    def test_no_failed_request_no_restart_memory_flat(self):
+        from microbeam_cli import soak
+        result = soak.soak(20, round_seconds=10, accel=ACCEL, kernel=KERNEL, initrd=INITRD,
+                           say=lambda _msg: None)
+        self.assertTrue(result["passed"], result["problems"])
+        self.assertGreater(result["requests"], 100)
+        self.assertEqual(len(result["rounds"]), 2)
+
+
 if __name__ == "__main__":
     unittest.main()

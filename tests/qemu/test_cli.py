@@ -12,7 +12,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cmd"))
 
-from microbeam_cli import accel, build, hosttsc, install, main, qemucmd, size  # noqa: E402
+from microbeam_cli import accel, build, hosttsc, install, main, qemucmd, size, soak  # noqa: E402
 from microbeam_cli.qmp import QMP, QMPError  # noqa: E402
 
 
@@ -120,6 +120,22 @@ class PrivateNetwork(unittest.TestCase):
                 qemucmd.qemu_argv(cfg)
         with self.assertRaisesRegex(ValueError, "--guest-ip is for --net"):
             qemucmd.qemu_argv(qemucmd.VMConfig(kernel="k", initrd="i", guest_ip="10.0.2.16/24"))
+
+
+class SoakVerdict(unittest.TestCase):
+    def rounds(self, *spec):
+        return [soak.Round(10, req, err, 100.0, mem, up) for req, err, mem, up in spec]
+
+    def test_passes_when_clean_flat_and_uptime_grows(self):
+        self.assertEqual(soak.verdict(30000, self.rounds((900, 0, 30500, 12000), (950, 0, 31000, 22000))), [])
+
+    def test_names_each_problem(self):
+        problems = soak.verdict(30000, self.rounds((900, 3, 30500, 12000), (0, 0, 40000, 500)))
+        self.assertEqual(len(problems), 4, problems)
+        self.assertIn("3 failed requests", problems[0])
+        self.assertIn("served no request", problems[1])
+        self.assertIn("restarted", problems[2])
+        self.assertIn("grew 10000 KiB", problems[3])
 
 
 class EvalParameter(unittest.TestCase):
