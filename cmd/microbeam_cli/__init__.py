@@ -1,4 +1,4 @@
-"""The `microbeam` command: setup, build, test, run (QEMU), size, demo, bench, vmm-config.
+"""The `microbeam` command: setup, build, test, run (QEMU), size, demo, bench, soak, vmm-config.
 
 One purpose a module:
   paths     where the repository, build tree and artifacts are
@@ -16,5 +16,6 @@ One purpose a module:
   bench     `bench`: MicroBEAM against the Debian baseline (boots, floor, wrk)
   bench_report  the benchmark's pure parts: statistics, parsing, bisection, table, SVG
   vmm_config  `vmm-config`: Firecracker JSON and the cloud-hypervisor command line
+  soak      `soak`: bounded wrk load against one guest, memory and restarts watched
   main      argument parsing and dispatch
 """
