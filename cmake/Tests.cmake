@@ -6,6 +6,14 @@ enable_testing()
 
 add_test(NAME unit COMMAND "${TARGET_BIN}/tests/unit/microbeam_unit_tests")
 
+# The unit tests again on the host (glibc, clang-14) under ASan+UBSan, and each libFuzzer
+# target of fuzz/ for a few seconds over its seed corpus; both build build/sanitize
+# first (tests/sanitize: a separate, incremental host build).
+add_test(NAME unit_asan_ubsan COMMAND "${CMAKE_SOURCE_DIR}/tests/sanitize/unit.sh")
+add_test(NAME fuzz_smoke COMMAND "${CMAKE_SOURCE_DIR}/tests/sanitize/fuzz.sh" --seconds 10 --fresh)
+set_tests_properties(unit_asan_ubsan fuzz_smoke PROPERTIES
+  ENVIRONMENT "SANITIZE_BUILD=${CMAKE_BINARY_DIR}/sanitize" TIMEOUT 1200)
+
 add_test(NAME cpio_oracle
   COMMAND "${CMAKE_SOURCE_DIR}/tests/cpio/oracle_test.sh" "${TARGET_BIN}/initramfs/cpio/microbeam-cpio")
 

@@ -23,6 +23,8 @@ PACKAGES = [
     "dpkg-dev", "curl", "python3",
     # the host tests' port programs and shell inside the PID namespace (tests/pid1)
     "busybox-static",
+    # the host sanitizer build of the unit tests and fuzzers (tests/sanitize)
+    "libgtest-dev", "libgmock-dev", "libcap-dev",
 ]
 
 # The packages whose contents end up in the image or decide how it is built, pinned by

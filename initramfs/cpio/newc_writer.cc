@@ -4,12 +4,15 @@
 #include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
 namespace microbeam::cpio {
 namespace {
+
+constexpr std::string_view kTrailer = "TRAILER!!!";
 
 uint32_t FileTypeBits(EntryType type) {
   switch (type) {
@@ -48,6 +51,10 @@ absl::StatusOr<std::string> NormalizeName(std::string_view name) {
     name.remove_prefix(name[0] == '/' ? 1 : 2);
   }
   if (name.empty() || name == ".") return absl::InvalidArgumentError("empty path");
+  // The kernel reads names as C strings: "a\0b" would unpack as "a".
+  if (name.find('\0') != std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("NUL byte in \"", absl::CHexEscape(name), "\""));
+  }
   for (std::string_view part : absl::StrSplit(name, '/')) {
     if (part.empty() || part == "." || part == "..") {
       return absl::InvalidArgumentError(absl::StrCat("bad path component in \"", name, "\""));
@@ -64,11 +71,17 @@ absl::StatusOr<std::string> WriteNewc(std::vector<Entry> entries, uint32_t mtime
       return absl::InvalidArgumentError(absl::StrCat("entry \"", e.name, "\": ", name.status().message()));
     }
     e.name = *std::move(name);
+    if (e.name == kTrailer) {  // the kernel would stop unpacking there
+      return absl::InvalidArgumentError(absl::StrCat("entry \"", e.name, "\": the name that ends a newc archive"));
+    }
     if (e.permissions > 07777) {
       return absl::InvalidArgumentError(absl::StrFormat("entry \"%s\": mode %o has more than permission bits", e.name, e.permissions));
     }
     if (e.type == EntryType::kSymlink && e.data.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("symlink \"", e.name, "\" has no target"));
+    }
+    if (e.type == EntryType::kSymlink && e.data.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("symlink \"", e.name, "\" has a NUL byte in its target"));
     }
     if (e.data.size() > UINT32_MAX) {
       return absl::InvalidArgumentError(absl::StrCat("file \"", e.name, "\" is larger than newc's 4 GiB limit"));
@@ -95,7 +108,7 @@ absl::StatusOr<std::string> WriteNewc(std::vector<Entry> entries, uint32_t mtime
     bool has_data = e.type == EntryType::kFile || e.type == EntryType::kSymlink;
     AppendRecord(out, ino++, mode, e, nlink, mtime, e.name, has_data ? std::string_view(e.data) : "");
   }
-  AppendRecord(out, 0, 0, Entry{}, 1, 0, "TRAILER!!!", "");
+  AppendRecord(out, 0, 0, Entry{}, 1, 0, kTrailer, "");
   return out;
 }
 

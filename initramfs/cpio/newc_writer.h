@@ -28,7 +28,7 @@ struct Entry {
 // and returns the whole archive, ending with the TRAILER!!! record.
 absl::StatusOr<std::string> WriteNewc(std::vector<Entry> entries, uint32_t mtime);
 
-// Normalises an archive path: strips leading "/" and "./", rejects "", "..", "//".
+// Normalises an archive path: strips leading "/" and "./", rejects "", "..", "//" and NUL.
 absl::StatusOr<std::string> NormalizeName(std::string_view name);
 
 }  // namespace microbeam::cpio

@@ -17,7 +17,8 @@ std::optional<uint64_t> FieldBytes(std::string_view text, std::string_view field
     if (!absl::ConsumePrefix(&line, field) || !absl::ConsumePrefix(&line, ":")) continue;
     line = absl::StripAsciiWhitespace(line);
     uint64_t kib = 0;
-    if (absl::ConsumeSuffix(&line, "kB") && absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &kib)) {
+    if (absl::ConsumeSuffix(&line, "kB") && absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &kib) &&
+        kib <= UINT64_MAX / 1024) {  // no wrap-around to a small figure
       return kib * 1024;
     }
     return std::nullopt;

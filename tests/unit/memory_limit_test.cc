@@ -20,6 +20,13 @@ TEST(ParseMeminfo, MissingOrMalformedIsNothing) {
   EXPECT_FALSE(ParseMeminfo("").has_value());
 }
 
+// Found by fuzz/meminfo_fuzzer: a figure too large for 64 bits in bytes wrapped around.
+TEST(ParseMeminfo, TooLargeForBytesIsMalformed) {
+  EXPECT_FALSE(ParseMeminfo("MemTotal: 4 kB\nMemAvailable: 4099276460824344799 kB\n").has_value());
+  EXPECT_EQ(ParseVmData("VmData: 18014398509481983 kB\n"), 18014398509481983ull * 1024);  // 2^54 - 1
+  EXPECT_FALSE(ParseVmData("VmData: 18014398509481984 kB\n").has_value());
+}
+
 TEST(ParseVmData, FromProcSelfStatus) {
   EXPECT_EQ(ParseVmData("Name:\tinit\nVmData:\t   22952 kB\nVmStk:\t 132 kB\n"), 22952ull * 1024);
   EXPECT_FALSE(ParseVmData("Name:\tinit\n").has_value());

@@ -70,6 +70,17 @@ TEST(WriteNewc, RejectsBadInputNamingTheEntry) {
   EXPECT_THAT(WriteNewc({{"l", EntryType::kSymlink, 0777, 0, 0, "", 0, 0}}, 0).status().message(), HasSubstr("no target"));
 }
 
+// Found by fuzz/newc_writer_fuzzer: the kernel's unpacker reads names and symlink
+// targets as C strings, and stops at the first entry named TRAILER!!!.
+TEST(WriteNewc, RejectsWhatTheKernelWouldReadOtherwise) {
+  EXPECT_THAT(WriteNewc({File(std::string("a\0z", 3), "1")}, 0).status().message(), HasSubstr("NUL byte in \"a\\x00z\""));
+  EXPECT_THAT(WriteNewc({{"l", EntryType::kSymlink, 0777, 0, 0, std::string("/init\0x", 7), 0, 0}}, 0).status().message(),
+              HasSubstr("NUL byte in its target"));
+  EXPECT_THAT(WriteNewc({File("/TRAILER!!!", "1"), File("init", "2")}, 0).status().message(),
+              HasSubstr("the name that ends a newc archive"));
+  EXPECT_TRUE(WriteNewc({Dir("TRAILER!!!.d"), File("TRAILER!!!.d/TRAILER!!!", "1")}, 0).ok());
+}
+
 TEST(NormalizeName, StripsLeadingSlashesAndDots) {
   EXPECT_EQ(*NormalizeName("/./a/b"), "a/b");
   EXPECT_FALSE(NormalizeName("a//b").ok());

@@ -55,5 +55,13 @@ TEST(ParseSpec, ErrorsNameSpecLineAndWhat) {
   EXPECT_THAT(ParseSpec("dir /../a 0755 0 0\n", "r.spec", none).status().message(), HasSubstr("r.spec:1: bad path"));
 }
 
+// Found by fuzz/cpio_spec_fuzzer: a NUL byte in a spec went into the archive, where the
+// kernel reads the name only up to it.
+TEST(ParseSpec, RejectsNulBytesInNames) {
+  using namespace std::string_view_literals;
+  EXPECT_EQ(ParseSpec("dir /tmp\0x 1777 0 0\n"sv, "r.spec", FakeFiles({})).status().message(),
+            "r.spec:1: NUL byte in \"tmp\\x00x\"");
+}
+
 }  // namespace
 }  // namespace microbeam::cpio
