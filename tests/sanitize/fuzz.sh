@@ -1,9 +1,11 @@
 #!/bin/bash
 # Runs the libFuzzer targets (fuzz/*_fuzzer.cc) one after the other, each for SECONDS,
-# starting from its seed corpus in fuzz/corpus/TARGET. New inputs go to
-# BUILD/fuzz/TARGET/corpus, kept between runs (never into the repo) unless --fresh
-# empties it first; a crash or a failed check leaves its input in BUILD/fuzz/TARGET/ and
-# fails the run.
+# starting from its seed corpus in fuzz/corpus/TARGET (never written to).
+#  - By default new inputs go to BUILD/fuzz/TARGET/corpus and are kept for the next run
+#    (one such run at a time).
+#  - With --fresh (the smoke test) each run starts from the seeds alone, in a directory
+#    of its own that is removed when nothing failed.
+# A crash or a failed check leaves its input in the target's directory and fails the run.
 #   tests/sanitize/fuzz.sh [--seconds N] [--fresh] [TARGET...]
 # Default: 10 s each, every target. Build dir: $SANITIZE_BUILD or build/sanitize.
 set -euo pipefail
@@ -33,19 +35,26 @@ for t in "${targets[@]}"; do
 done
 
 "$repo/tests/sanitize/build.sh" "$build"
+if [[ $fresh == 1 ]]; then
+  base=$(mktemp -d "$build/fuzz-fresh.XXXXXX")
+else
+  base=$build/fuzz
+  mkdir -p "$base"
+  exec 8>"$base/.lock"
+  flock -n 8 || { echo "fuzz: another run is using $base; wait for it or use --fresh" >&2; exit 1; }
+fi
 export UBSAN_OPTIONS=print_stacktrace=1
 failed=()
 for t in "${targets[@]}"; do
-  work=$build/fuzz/$t
-  if [[ $fresh == 1 ]]; then rm -rf "$work/corpus"; fi
+  work=$base/$t
   mkdir -p "$work/corpus"
   touch "$work/.start"
   echo "fuzz: $t for ${seconds}s"
   if nice -n 19 "$build/${t}_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" "$repo/fuzz/corpus/$t" \
        >"$work/log" 2>&1; then
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
-    cov=$(grep -o "cov: [0-9]*" "$work/log" | tail -1 || true)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+    cov=$(grep -ao "cov: [0-9]*" "$work/log" | tail -1 || true)
     echo "fuzz: $t: ${runs:-?} runs, $cov, corpus $(ls "$work/corpus" | wc -l) inputs"
   else
     tail -n 40 "$work/log"
@@ -58,3 +67,4 @@ if [[ ${#failed[@]} -gt 0 ]]; then
   echo "fuzz: failed: ${failed[*]}" >&2
   exit 1
 fi
+if [[ $fresh == 1 ]]; then rm -rf "$base"; fi
