@@ -15,6 +15,10 @@ absl::StatusOr<Release> ParseStartErlData(std::string_view content, std::string_
         root, "/releases/start_erl.data: expected \"ERTS_VSN REL_VSN\", found ", fields.size(), " fields"));
   }
   for (std::string_view f : fields) {
+    if (f == "." || f == "..") {  // the versions name directories under the release
+      return absl::InvalidArgumentError(
+          absl::StrCat(root, "/releases/start_erl.data: bad version \"", f, "\""));
+    }
     for (char c : f) {
       if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' && c != '+') {
         return absl::InvalidArgumentError(

@@ -22,6 +22,8 @@ TEST(ParseStartErlData, BadContentNamesTheFile) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("/release/releases/start_erl.data"), std::string::npos);
   EXPECT_FALSE(ParseStartErlData("13.1.5 ../../x", "/release").ok());
+  EXPECT_FALSE(ParseStartErlData("13.1.5 ..", "/release").ok());
+  EXPECT_FALSE(ParseStartErlData(".. 0.1.0", "/release").ok());
 }
 
 TEST(BuildEmulatorArgs, LikeErlexecWithFlagsSplitByKind) {
