@@ -16,7 +16,6 @@ GUEST_HTTP_PORT = 8080
 # The kernel configures eth0 itself (CONFIG_IP_PNP), matching QEMU's user network:
 # guest 10.0.2.15/24, gateway 10.0.2.2, no autoconfiguration protocol.
 GUEST_IP = "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off"
-BASE_CMDLINE = ("console=ttyS0", GUEST_IP)
 
 # isa-debug-exit: a guest byte S written to this port makes QEMU exit with (S << 1) | 1.
 DEBUG_EXIT_IOBASE = 0xF4
