@@ -22,6 +22,7 @@
 #include "boot_timeline.h"
 #include "capabilities.h"
 #include "config.h"
+#include "crash_dump.h"
 #include "early_mounts.h"
 #include "emulator_args.h"
 #include "etc_hosts.h"
@@ -119,6 +120,19 @@ void GuardBeamMemory(const Config& config, bool in_container) {
                    *reserve >> 20, " MiB kept for the kernel"));
 }
 
+// After a restart by re-exec the RAM-backed root still holds the old BEAM's crash dump:
+// say so on the console, with its reason, and keep it aside from the next one.
+void ReportPreviousCrashDump() {
+  struct stat st = {};
+  if (stat(kCrashDumpPath, &st) != 0) return;
+  absl::StatusOr<std::string> head = ReadFile(kCrashDumpPath, 4096);  // the header is enough
+  std::string slogan = head.ok() ? CrashDumpSlogan(*head) : "";
+  bool kept = rename(kCrashDumpPath, kPreviousCrashDumpPath) == 0;
+  Say(absl::StrCat("microbeam: the BEAM before this start left a crash dump (", st.st_size, " bytes",
+                   slogan.empty() ? "" : absl::StrCat(", Slogan: ", slogan), "), now at ",
+                   kept ? kPreviousCrashDumpPath : kCrashDumpPath));
+}
+
 [[noreturn]] void StartBeam(const Release& release, const Config& config, BootTimeline& timeline) {
   std::vector<std::string> args = BuildEmulatorArgs(release, config);
   for (const std::string& env : BuildEmulatorEnv(release)) putenv(strdup(env.c_str()));
@@ -204,6 +218,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   } else {
     Say(absl::StrCat("microbeam: bounding set: ", absl::StrJoin(config.keep_caps, ",")));
   }
+  ReportPreviousCrashDump();
   GuardBeamMemory(config, in_container);
   StartBeam(*release, config, timeline);
 }

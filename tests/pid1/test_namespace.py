@@ -179,6 +179,24 @@ class ExitPaths(unittest.TestCase):
         self.assertNotIn("Crash dump", out)  # ERTS's helper did not die under the old BEAM
         self.assertEqual(rc, POWEROFF, out)
 
+    def test_crash_dump_is_reported_after_a_restart(self):
+        """erlang:halt("reason") writes ERTS's crash dump into the RAM-backed root; the
+        PID 1 that the restart policy re-execs finds it, says its slogan, keeps it aside."""
+        args = ("microbeam.exit=restart", "microbeam.restart_limit=1", "microbeam.restart_window=60",
+                erl_eval('erlang:halt("boom from the test")'))
+        with guest(*args) as g:
+            g.wait_for(r"crash loop")
+            g.wait_for(r"microbeam-rescue# ")
+            g.send_input("ls /\n")
+            g.wait_for(r"erl_crash.dump.previous")
+            g.send_input("poweroff\n")
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertIn("Crash dump is being written to: erl_crash.dump", out)
+        self.assertRegex(out, r"microbeam: the BEAM before this start left a crash dump \(\d+ bytes, "
+                              r"Slogan: boom from the test\), now at /erl_crash.dump.previous")
+        self.assertEqual(rc, POWEROFF, out)
+
     def test_shell_policy_runs_the_rescue_shell_after_the_beam(self):
         with guest("microbeam.exit=shell", "microbeam.caps=cap_sys_boot", erl_eval("erlang:halt(0)")) as g:
             g.wait_for(r"microbeam-rescue# ")
