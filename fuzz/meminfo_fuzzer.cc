@@ -33,11 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (std::optional<microbeam::MemoryFigures> m = microbeam::ParseMeminfo(text)) {
     CheckFigure(text, "MemTotal", m->total);
     CheckFigure(text, "MemAvailable", m->available);
-    if (std::optional<uint64_t> vm_data = microbeam::ParseVmData(text)) {
-      CheckFigure(text, "VmData", *vm_data);
+    if (std::optional<uint64_t> rss_anon = microbeam::ParseRssAnon(text)) {
+      CheckFigure(text, "RssAnon", *rss_anon);
       microbeam::DataLimit(*vm_data, *m);
     }
   }
-  if (std::optional<uint64_t> vm_data = microbeam::ParseVmData(text)) CheckFigure(text, "VmData", *vm_data);
+  if (std::optional<uint64_t> rss_anon = microbeam::ParseRssAnon(text)) CheckFigure(text, "RssAnon", *rss_anon);
   return 0;
 }

@@ -22,9 +22,9 @@ absl::StatusOr<uint64_t> ApplyOnce() {
     return absl::FailedPreconditionError(absl::StrCat(
         "off below 50 MiB of MemTotal (", m->total >> 20, " MiB here; memory_limit.h)"));
   }
-  std::optional<uint64_t> vm_data = ParseVmData(*status);
-  if (!vm_data) return absl::InvalidArgumentError("/proc/self/status: no VmData");
-  if (absl::Status s = sys::SetDataLimit(DataLimit(*vm_data, *m)); !s.ok()) return s;
+  std::optional<uint64_t> rss_anon = ParseRssAnon(*status);
+  if (!rss_anon) return absl::InvalidArgumentError("/proc/self/status: no RssAnon");
+  if (absl::Status s = sys::SetDataLimit(DataLimit(*rss_anon, *m)); !s.ok()) return s;
   return KernelReserve(m->total);
 }
 

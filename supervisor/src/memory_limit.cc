@@ -35,15 +35,15 @@ std::optional<MemoryFigures> ParseMeminfo(std::string_view meminfo) {
   return MemoryFigures{*total, *available};
 }
 
-std::optional<uint64_t> ParseVmData(std::string_view status) { return FieldBytes(status, "VmData"); }
+std::optional<uint64_t> ParseRssAnon(std::string_view status) { return FieldBytes(status, "RssAnon"); }
 
 uint64_t KernelReserve(uint64_t total) { return std::max<uint64_t>(1ull << 20, total / 64); }
 
 bool GuardsMemory(uint64_t total) { return total >= kGuardedFrom; }
 
-uint64_t DataLimit(uint64_t vm_data, const MemoryFigures& m) {
+uint64_t DataLimit(uint64_t rss_anon, const MemoryFigures& m) {
   uint64_t reserve = KernelReserve(m.total);
-  return vm_data + (m.available > reserve ? m.available - reserve : 0);
+  return rss_anon + (m.available > reserve ? m.available - reserve : 0);
 }
 
 }  // namespace microbeam

@@ -26,8 +26,8 @@ struct MemoryFigures {
 // missing or malformed.
 std::optional<MemoryFigures> ParseMeminfo(std::string_view meminfo);
 
-// VmData (bytes) from /proc/self/status's text; nullopt if missing or malformed.
-std::optional<uint64_t> ParseVmData(std::string_view status);
+// RssAnon (bytes) from /proc/self/status's text; nullopt if missing or malformed.
+std::optional<uint64_t> ParseRssAnon(std::string_view status);
 
 // Kept back for the kernel (page tables, socket buffers, the crash dump): 1/64 of
 // MemTotal, at least 1 MiB. More would cost the smallest guests their boot: at 47 MiB
@@ -41,8 +41,7 @@ uint64_t KernelReserve(uint64_t total);
 // the kernel can still panic if the BEAM runs away there).
 bool GuardsMemory(uint64_t total);
 
-// The RLIMIT_DATA that lets the data segment grow by what is available beyond the
-// reserve, and no further.
-uint64_t DataLimit(uint64_t vm_data, const MemoryFigures& m);
+// The RLIMIT_DATA: the memory already touched plus what is available beyond the reserve.
+uint64_t DataLimit(uint64_t rss_anon, const MemoryFigures& m);
 
 }  // namespace microbeam

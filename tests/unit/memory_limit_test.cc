@@ -23,13 +23,13 @@ TEST(ParseMeminfo, MissingOrMalformedIsNothing) {
 // Found by fuzz/meminfo_fuzzer: a figure too large for 64 bits in bytes wrapped around.
 TEST(ParseMeminfo, TooLargeForBytesIsMalformed) {
   EXPECT_FALSE(ParseMeminfo("MemTotal: 4 kB\nMemAvailable: 4099276460824344799 kB\n").has_value());
-  EXPECT_EQ(ParseVmData("VmData: 18014398509481983 kB\n"), 18014398509481983ull * 1024);  // 2^54 - 1
-  EXPECT_FALSE(ParseVmData("VmData: 18014398509481984 kB\n").has_value());
+  EXPECT_EQ(ParseRssAnon("RssAnon: 18014398509481983 kB\n"), 18014398509481983ull * 1024);  // 2^54 - 1
+  EXPECT_FALSE(ParseRssAnon("RssAnon: 18014398509481984 kB\n").has_value());
 }
 
-TEST(ParseVmData, FromProcSelfStatus) {
-  EXPECT_EQ(ParseVmData("Name:\tinit\nVmData:\t   22952 kB\nVmStk:\t 132 kB\n"), 22952ull * 1024);
-  EXPECT_FALSE(ParseVmData("Name:\tinit\n").has_value());
+TEST(ParseRssAnon, FromProcSelfStatus) {
+  EXPECT_EQ(ParseRssAnon("Name:\tinit\nVmData:\t   22952 kB\nRssAnon:\t   12532 kB\n"), 12532ull * 1024);
+  EXPECT_FALSE(ParseRssAnon("Name:\tinit\nVmData:\t 1 kB\n").has_value());
 }
 
 TEST(GuardsMemory, FromSixtyFourMiB) {
