@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckFigure(text, "MemAvailable", m->available);
     if (std::optional<uint64_t> rss_anon = microbeam::ParseRssAnon(text)) {
       CheckFigure(text, "RssAnon", *rss_anon);
-      microbeam::DataLimit(*vm_data, *m);
+      microbeam::DataLimit(*rss_anon, *m);
     }
   }
   if (std::optional<uint64_t> rss_anon = microbeam::ParseRssAnon(text)) CheckFigure(text, "RssAnon", *rss_anon);
