@@ -165,15 +165,24 @@ class ExitPaths(unittest.TestCase):
         self.assertIn("the BEAM got fatal signal SIGSEGV in PID 1 (status 139)", out)
         self.assertEqual(rc, POWEROFF, out)
 
-    def test_restart_then_crash_loop_goes_to_the_rescue_shell(self):
-        args = ("microbeam.exit=restart", "microbeam.restart_limit=2", "microbeam.restart_window=60",
-                erl_eval("erlang:halt(5)"))
+    def crash_loop_into_the_shell(self, code, restart_limit, shell_input=(), wait_for=None):
+        """Boots with the restart policy and CODE halting the BEAM each time, until the
+        crash loop opens the rescue shell; sends SHELL_INPUT (waiting for WAIT_FOR after
+        it, if given), then poweroff. Returns (exit status, output)."""
+        args = ("microbeam.exit=restart", f"microbeam.restart_limit={restart_limit}",
+                "microbeam.restart_window=60", erl_eval(code))
         with guest(*args) as g:
             g.wait_for(r"crash loop")
             g.wait_for(r"microbeam-rescue# ")
+            for line in shell_input:
+                g.send_input(line)
+            if wait_for:
+                g.wait_for(wait_for)
             g.send_input("poweroff\n")
-            rc = g.wait_exit(30)
-            out = g.output()
+            return g.wait_exit(30), g.output()
+
+    def test_restart_then_crash_loop_goes_to_the_rescue_shell(self):
+        rc, out = self.crash_loop_into_the_shell("erlang:halt(5)", 2)
         self.assertEqual(out.count("microbeam: starting ERTS"), 3, out)  # first start + 2 restarts
         self.assertEqual(out.count("exit policy: restart"), 2, out)
         self.assertNotIn("Crash dump", out)  # ERTS's helper did not die under the old BEAM
@@ -182,16 +191,8 @@ class ExitPaths(unittest.TestCase):
     def test_crash_dump_is_reported_after_a_restart(self):
         """erlang:halt("reason") writes ERTS's crash dump into the RAM-backed root; the
         PID 1 that the restart policy re-execs finds it, says its slogan, keeps it aside."""
-        args = ("microbeam.exit=restart", "microbeam.restart_limit=1", "microbeam.restart_window=60",
-                erl_eval('erlang:halt("boom from the test")'))
-        with guest(*args) as g:
-            g.wait_for(r"crash loop")
-            g.wait_for(r"microbeam-rescue# ")
-            g.send_input("ls /\n")
-            g.wait_for(r"erl_crash.dump.previous")
-            g.send_input("poweroff\n")
-            rc = g.wait_exit(30)
-            out = g.output()
+        rc, out = self.crash_loop_into_the_shell('erlang:halt("boom from the test")', 1,
+                                                 ["ls /\n"], r"erl_crash.dump.previous")
         self.assertIn("Crash dump is being written to: erl_crash.dump", out)
         self.assertRegex(out, r"microbeam: the BEAM before this start left a crash dump \(\d+ bytes, "
                               r"Slogan: boom from the test\), now at /erl_crash.dump.previous")
