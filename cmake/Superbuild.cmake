@@ -55,6 +55,19 @@ microbeam_cached_step(kernel SCRIPT kernel/build.sh RESULT KERNEL_DIR INPUTS ${k
 
 # Our C++ for the musl target: a nested build of this same source tree.
 set(TARGET_BIN "${CMAKE_BINARY_DIR}/target")
+# CMake keeps the compilers it found at a build directory's first configure, whatever
+# toolchain file comes later: a new toolchain (new key) needs a new build directory, or
+# the old sysroot's libc.a (another malloc) is what /init links.
+set(target_toolchain_stamp "${TARGET_BIN}/microbeam-toolchain.txt")
+set(target_toolchain_was "")
+if(EXISTS "${target_toolchain_stamp}")
+  file(READ "${target_toolchain_stamp}" target_toolchain_was)
+endif()
+if(EXISTS "${TARGET_BIN}" AND NOT target_toolchain_was STREQUAL TOOLCHAIN_DIR)
+  message(STATUS "toolchain changed (now ${TOOLCHAIN_DIR}): starting ${TARGET_BIN} afresh")
+  file(REMOVE_RECURSE "${TARGET_BIN}" "${CMAKE_BINARY_DIR}/target-prefix")
+endif()
+file(WRITE "${target_toolchain_stamp}" "${TOOLCHAIN_DIR}")
 ExternalProject_Add(target
   SOURCE_DIR "${CMAKE_SOURCE_DIR}"
   BINARY_DIR "${TARGET_BIN}"
