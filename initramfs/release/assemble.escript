@@ -362,11 +362,29 @@ rewrite([{path, Dirs}, {primLoad, Mods} | Rest], Norm, Skipped) ->
         [] -> [{path, Paths}, {primLoad, Mods -- ?LAZY_BOOT_MODULES} | rewrite(Rest, Norm, Skipped)];
         _ -> rewrite(Rest, Norm, Skipped)
     end;
+rewrite([{kernelProcess, Name, {application_controller, start, [{application, kernel, Props}]}} | Rest],
+        Norm, Skipped) ->
+    [{kernelProcess, Name, {application_controller, start, [{application, kernel, distribution_off(Props)}]}}
+     | rewrite(Rest, Norm, Skipped)];
 rewrite([{path, Dirs} | Rest], Norm, Skipped) ->
     [{path, [D || D <- [Norm(D0) || D0 <- Dirs], not lists:member(D, Skipped)]}
      | rewrite(Rest, Norm, Skipped)];
 rewrite([Instr | Rest], Norm, Skipped) -> [Instr | rewrite(Rest, Norm, Skipped)];
 rewrite([], _Norm, _Skipped) -> [].
+
+%% Erlang distribution off unless asked for: the kernel application then starts no rpc,
+%% global, global_group or erl_distribution (modules the JIT would translate at every
+%% boot). In the script's own kernel environment, not as `-kernel start_distribution
+%% false` on the command line: init parses such a value with erl_scan and erl_parse,
+%% which it would load for that alone. PID 1 passes `start_distribution true` when the
+%% release asks for -name/-sname (supervisor/src/emulator_args.cc); a value the release
+%% sets itself (kernel env, sys.config) stays.
+distribution_off(Props) ->
+    Env = proplists:get_value(env, Props, []),
+    case lists:keymember(start_distribution, 1, Env) of
+        true -> Props;
+        false -> lists:keystore(env, 1, Props, {env, [{start_distribution, false} | Env]})
+    end.
 
 normalise_dir("$RELEASE_LIB/../" ++ Rest) -> "$ROOT/" ++ Rest;
 normalise_dir("$RELEASE_LIB/" ++ Rest) -> "$ROOT/lib/" ++ Rest;

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 
@@ -39,6 +40,16 @@ bool ValidHostname(std::string_view name) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
   }
   return true;
+}
+
+// A tmpfs size (mount option size=): a number of bytes with an optional k/m/g suffix, or
+// 1-100 followed by % of RAM. Not 0, which tmpfs takes as "no limit".
+bool ValidTmpfsSize(std::string_view v) {
+  if (v.empty()) return false;
+  uint64_t n = 0;
+  if (v.back() == '%') return absl::SimpleAtoi(v.substr(0, v.size() - 1), &n) && n >= 1 && n <= 100;
+  if (std::string_view("kKmMgG").find(v.back()) != std::string_view::npos) v.remove_suffix(1);
+  return absl::SimpleAtoi(v, &n) && n > 0;
 }
 
 // Applies one `key=value`; returns an empty string or a warning line.
@@ -128,6 +139,11 @@ const std::map<std::string_view, Setter>& Setters() {
        [](std::string_view v, Config& c) -> std::string {
          if (ParseBool(v, c.guard_memory)) return "";
          return Rejected("microbeam.memory_guard", v, "not a boolean (0|1)", c.guard_memory ? "1" : "0");
+       }},
+      {"microbeam.tmp_size",
+       [](std::string_view v, Config& c) -> std::string {
+         if (ValidTmpfsSize(v)) return c.tmp_size = std::string(v), "";
+         return Rejected("microbeam.tmp_size", v, "not a size (bytes with k/m/g, or 1-100%)", c.tmp_size);
        }},
       {"microbeam.restart_limit",
        [](std::string_view v, Config& c) -> std::string {

@@ -28,6 +28,8 @@ struct Config {
   std::vector<std::string> erl_flags;    // extra emulator (+X) and init (-x) flags
   std::string eval_expr;                 // microbeam.eval (base64): init's -eval, after boot
   bool guard_memory = true;              // microbeam.memory_guard: RLIMIT_DATA kept below what is free
+  // /tmp's size (tmpfs size=): a full /tmp leaves the BEAM the rest of the RAM.
+  std::string tmp_size = "25%";
   std::string console = "/dev/console";
   std::string release_root = "/release";
   bool debug_exit = false;               // report the exit status on QEMU's isa-debug-exit port

@@ -12,4 +12,14 @@ std::string CrashDumpSlogan(std::string_view text) {
   return "";
 }
 
+std::string_view CrashDumpHeader(std::string_view text) {
+  if (!text.starts_with("=erl_crash_dump:")) return "";
+  size_t end = text.find("\n=");
+  if (end == std::string_view::npos) {
+    end = text.rfind('\n');  // the head of a longer file: stop at its last whole line
+    if (end == std::string_view::npos) end = text.size();
+  }
+  return text.substr(0, end);
+}
+
 }  // namespace microbeam

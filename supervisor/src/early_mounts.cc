@@ -2,6 +2,8 @@
 
 #include <sys/mount.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace microbeam {
 
 std::vector<MountSpec> EarlyMounts() {
@@ -11,10 +13,13 @@ std::vector<MountSpec> EarlyMounts() {
       {"sysfs", "/sys", "sysfs", kSafe, ""},
       {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755"},
       {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666"},
-      {"tmpfs", "/dev/shm", "tmpfs", kSafe, "mode=1777"},
-      {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
-      {"tmpfs", "/run", "tmpfs", kSafe, "mode=0755"},
+      {"tmpfs", "/dev/shm", "tmpfs", kSafe, "mode=1777,size=10%"},
+      {"tmpfs", "/run", "tmpfs", kSafe, "mode=0755,size=10%"},
   };
+}
+
+MountSpec TmpMount(std::string_view size) {
+  return {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, absl::StrCat("mode=1777,size=", size)};
 }
 
 }  // namespace microbeam

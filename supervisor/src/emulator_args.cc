@@ -55,12 +55,13 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
                            "erl", "--", "-home", "/", "--", "-boot", release.BootFile(),
                            "-noshell", "-noinput"});
   if (release.has_sys_config) args.insert(args.end(), {"-config", release.SysConfig()});
-  bool user_decides_distribution = false;
+  bool names_node = false, sets_distribution = false;
   for (const std::string& f : init_flags) {
-    if (f == "-name" || f == "-sname" || f == "start_distribution") user_decides_distribution = true;
+    names_node = names_node || f == "-name" || f == "-sname";
+    sets_distribution = sets_distribution || f == "start_distribution";
   }
-  if (!user_decides_distribution) {
-    args.insert(args.end(), std::begin(kDistributionOffFlags), std::end(kDistributionOffFlags));
+  if (names_node && !sets_distribution) {
+    args.insert(args.end(), std::begin(kDistributionOnFlags), std::end(kDistributionOnFlags));
   }
   args.insert(args.end(), init_flags.begin(), init_flags.end());
   if (!config.eval_expr.empty()) args.insert(args.end(), {"-eval", config.eval_expr});

@@ -43,12 +43,11 @@ inline constexpr const char* kDefaultEmulatorFlags[] = {
     "-Mut", "false",  // one instance of each allocator, not one per scheduler
 };
 
-// Init flags MicroBEAM adds unless the user's flags start distribution (-name, -sname)
-// or set the parameter themselves: Erlang distribution is off by default in the guest,
-// so the kernel application does not start rpc, global, global_group and
-// erl_distribution (documented kernel parameter start_distribution), modules the JIT
-// would otherwise translate at every boot.
-inline constexpr const char* kDistributionOffFlags[] = {"-kernel", "start_distribution", "false"};
+// Erlang distribution is off in the guest unless asked for: MicroBEAM's assembler puts
+// start_distribution=false into the boot script's kernel environment
+// (initramfs/release/assemble.escript says why there). These init flags turn it back on
+// when the user's flags name the node (-name, -sname) without setting the parameter.
+inline constexpr const char* kDistributionOnFlags[] = {"-kernel", "start_distribution", "true"};
 
 // argv for erl_start: emulator flags, then `--`, then init's flags. The user's flags are
 // the release's vm.args, then microbeam.erl_flags (the command line wins over the

@@ -169,6 +169,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (!in_container) OpenKernelLog();
   for (const std::string& e : mount_errors) Say(e);
   Config config = LoadConfig(argc, argv);
+  if (absl::Status s = sys::Mount(TmpMount(config.tmp_size)); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (in_container) {
     Say(absl::StrCat("microbeam: running as the init of a container ($container=", std::getenv("container"),
                      "): logging to stderr, keeping stdio as the console"));

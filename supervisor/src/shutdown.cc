@@ -1,7 +1,9 @@
 #include "shutdown.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -11,9 +13,11 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "crash_dump.h"
 #include "kernel_log.h"
 #include "processes.h"
 #include "restart_history.h"
@@ -86,6 +90,31 @@ void StopErtsHelpers() {
     ReapChildren();
     if (SignalWhere(IsErtsHelper, 0) == 0) return;  // zombies count: they are not reaped yet
     Nap(20);
+  }
+}
+
+// The crash dump the BEAM just wrote is in the RAM-backed root, which powering off or
+// rebooting the VM loses: its header (reason, versions, calling thread) goes to the
+// console, which the VMM keeps. Static buffers only: this may run in a signal handler.
+void ShowCrashDumpHeader() {
+  int fd = open(kCrashDumpPath, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  static char head[4096];
+  struct stat st = {};
+  ssize_t n = fstat(fd, &st) == 0 ? read(fd, head, sizeof head) : -1;
+  close(fd);
+  std::string_view header = CrashDumpHeader(std::string_view(head, n > 0 ? n : 0));
+  static char line[600];
+  std::snprintf(line, sizeof line, "microbeam: the BEAM wrote a crash dump to %s (%lld bytes), lost with the VM; its header:",
+                kCrashDumpPath, static_cast<long long>(st.st_size));
+  LogLine(line);
+  while (!header.empty()) {
+    size_t eol = header.find('\n');
+    std::string_view l = header.substr(0, eol);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    std::snprintf(line, sizeof line, "microbeam: | %.*s", static_cast<int>(l.size()), l.data());
+    LogLine(line);
+    header = eol == std::string_view::npos ? std::string_view() : header.substr(eol + 1);
   }
 }
 
@@ -172,6 +201,7 @@ void EndOfBeam(const char* how, int status) {
   std::snprintf(line, sizeof line, "microbeam: the BEAM %s (status %d); exit policy: %s", how,
                 status, ExitPolicyName(policy).data());
   LogLine(line);
+  if (policy != ExitPolicy::kRestart) ShowCrashDumpHeader();  // a restart's PID 1 reports it
   if (g_config.debug_exit) {
     sync();
     sys::WriteDebugExitPort(status);  // QEMU exits here with (status << 1) | 1

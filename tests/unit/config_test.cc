@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace microbeam {
 namespace {
 
@@ -71,6 +73,22 @@ TEST(ParseConfig, BadValuesWarnNamingKeyValueAndFallback) {
   EXPECT_EQ(p.config.exit_policy, ExitPolicy::kPoweroff);
   EXPECT_EQ(p.config.restart_limit, 5);
   EXPECT_THAT(p.config.keep_caps, ElementsAre("cap_sys_boot", "cap_net_bind_service"));
+}
+
+TEST(ParseConfig, TmpSizeIsBytesWithASuffixOrAPercentage) {
+  EXPECT_EQ(ParseConfig({}, {}).config.tmp_size, "25%");
+  for (const char* ok : {"16m", "100%", "1%", "4096", "2G"}) {
+    ParsedConfig p = ParseConfig({absl::StrCat("microbeam.tmp_size=", ok)}, {});
+    EXPECT_TRUE(p.warnings.empty()) << ok;
+    EXPECT_EQ(p.config.tmp_size, ok);
+  }
+  for (const char* bad : {"0", "0%", "101%", "%", "m", "16mb", "-1m", "1,mode=777"}) {
+    ParsedConfig p = ParseConfig({absl::StrCat("microbeam.tmp_size=", bad)}, {});
+    ASSERT_EQ(p.warnings.size(), 1u) << bad;
+    EXPECT_EQ(p.warnings[0], absl::StrCat("microbeam: microbeam.tmp_size=", bad,
+                                          ": not a size (bytes with k/m/g, or 1-100%); using 25%"));
+    EXPECT_EQ(p.config.tmp_size, "25%");
+  }
 }
 
 TEST(ParseConfig, EvalIsBase64SoQuotesSurviveTheCommandLine) {

@@ -13,5 +13,21 @@ TEST(CrashDumpSlogan, TheHeadersReasonLine) {
   EXPECT_EQ(CrashDumpSlogan(""), "");
 }
 
+TEST(CrashDumpHeader, UpToTheFirstSection) {
+  EXPECT_EQ(CrashDumpHeader("=erl_crash_dump:0.5\nSlogan: boom\nSystem version: Erlang/OTP 25\n"
+                            "=scheduler:1\nScheduler Sleep Info Flags: \n"),
+            "=erl_crash_dump:0.5\nSlogan: boom\nSystem version: Erlang/OTP 25");
+}
+
+TEST(CrashDumpHeader, AHeadCutShortEndsAtItsLastWholeLine) {
+  EXPECT_EQ(CrashDumpHeader("=erl_crash_dump:0.5\nSlogan: boom\nSystem ver"), "=erl_crash_dump:0.5\nSlogan: boom");
+  EXPECT_EQ(CrashDumpHeader("=erl_crash_dump:0.5"), "=erl_crash_dump:0.5");
+}
+
+TEST(CrashDumpHeader, NotACrashDump) {
+  EXPECT_EQ(CrashDumpHeader(""), "");
+  EXPECT_EQ(CrashDumpHeader("Slogan: boom\n=scheduler:1\n"), "");
+}
+
 }  // namespace
 }  // namespace microbeam

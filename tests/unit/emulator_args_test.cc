@@ -1,5 +1,7 @@
 #include "emulator_args.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -35,8 +37,7 @@ TEST(BuildEmulatorArgs, LikeErlexecWithFlagsSplitByKind) {
                           "-S", "1:1", "-sbwt", "none", "--", "-root", "/release", "-bindir",
                           "/release/erts-13.1.5/bin", "-progname", "erl", "--", "-home", "/", "--", "-boot",
                           "/release/releases/0.1.0/start", "-noshell", "-noinput", "-config",
-                          "/release/releases/0.1.0/sys", "-kernel", "start_distribution", "false",
-                          "-demo", "allow_halt", "true"));
+                          "/release/releases/0.1.0/sys", "-demo", "allow_halt", "true"));
 }
 
 TEST(BuildEmulatorArgs, UserFlagsComeAfterTheDefaultsSoTheyWin) {
@@ -50,20 +51,22 @@ TEST(BuildEmulatorArgs, UserFlagsComeAfterTheDefaultsSoTheyWin) {
   EXPECT_EQ(*(last + 1), "1000000");
 }
 
-TEST(BuildEmulatorArgs, DistributionStaysOffUnlessTheUserAsks) {
+TEST(BuildEmulatorArgs, DistributionIsTurnedOnOnlyForANamedNode) {
+  // Off by default in the boot script (assemble.escript): no flag to parse at boot.
   Release r{"/release", "13.1.5", "0.1.0", false};
-  auto has_off = [&](const Config& c) {
-    std::vector<std::string> a = BuildEmulatorArgs(r, c);
-    return std::find(a.begin(), a.end(), "start_distribution") != a.end();
-  };
-  EXPECT_TRUE(has_off(Config{}));
-  for (std::vector<std::string> flags : {std::vector<std::string>{"-sname", "a"}, {"-name", "a@h"}}) {
+  auto on = [&](std::vector<std::string> flags) {
     Config c;
-    c.erl_flags = flags;
-    EXPECT_FALSE(has_off(c)) << flags[0];
-  }
+    c.erl_flags = std::move(flags);
+    std::vector<std::string> a = BuildEmulatorArgs(r, c);
+    auto it = std::search(a.begin(), a.end(), std::begin(kDistributionOnFlags), std::end(kDistributionOnFlags));
+    return it != a.end();
+  };
+  EXPECT_FALSE(on({}));
+  EXPECT_TRUE(on({"-sname", "a"}));
+  EXPECT_TRUE(on({"-name", "a@h"}));
+  EXPECT_FALSE(on({"-name", "a@h", "-kernel", "start_distribution", "false"}));  // the user's say
   Config own;
-  own.erl_flags = {"-kernel", "start_distribution", "true"};
+  own.erl_flags = {"-sname", "a", "-kernel", "start_distribution", "true"};
   std::vector<std::string> a = BuildEmulatorArgs(r, own);
   EXPECT_EQ(std::count(a.begin(), a.end(), "start_distribution"), 1);
 }

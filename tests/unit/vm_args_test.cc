@@ -83,10 +83,10 @@ TEST(BuildEmulatorArgs, VmArgsGoFirstAndTheCommandLineWins) {
   auto s2 = std::find(s1 + 1, a.end(), "-S");
   ASSERT_NE(s2, a.end());
   EXPECT_EQ(*(s2 + 1), "1");  // later, so it wins
-  // -sname in vm.args decides distribution: no start_distribution false.
-  EXPECT_EQ(std::find(a.begin(), a.end(), "start_distribution"), a.end());
-  EXPECT_THAT(std::vector<std::string>(a.end() - 6, a.end()),
-              ElementsAre("-demo", "port", "80", "-demo", "port", "8080"));
+  // -sname in vm.args names the node: distribution on (the boot script has it off).
+  EXPECT_THAT(std::vector<std::string>(a.end() - 11, a.end()),
+              ElementsAre("-kernel", "start_distribution", "true", "-sname", "fromfile", "-demo", "port", "80",
+                          "-demo", "port", "8080"));
   std::vector<std::string> env = BuildEmulatorEnv(r);
   EXPECT_EQ(env.back(), "ERL_FULLSWEEP_AFTER=10");
 }

@@ -1,0 +1,288 @@
+"""The fault matrix in QEMU (TCG by default): one test a fault, each booting
+out/bzImage with out/microbeam.cpio (or a copy of it broken on purpose), checking what
+PID 1 did, that the kernel never panicked, and recording how long it took
+(tests/fault_matrix.py -> out/fault-matrix.json, quoted in the README).
+
+Faults come from outside, as they would: the demo's POST /halt/N (allowed by a kernel
+parameter), an expression given to init (microbeam.eval, as `microbeam run --eval`
+does), QMP (power button, Ctrl-Alt-Del), or a broken image.
+Environment: as tests/qemu/test_boot.py.
+"""
+
+import base64
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from tests.fault_matrix import record
+from tests.qemu.test_boot import (ACCEL, BASE_APPEND, BOOT_TIMEOUT, HALT_APPEND, HALT_TIMEOUT, INITRD,
+                                  KERNEL, MISSING, SKIP_WHY, save_console, wait_ready)
+from microbeam_cli.vm import Guest, GuestError  # noqa: E402  (test_boot put cmd/ on the path)
+
+WHERE = f"qemu ({ACCEL})"
+MARK = "fault-matrix: injecting"  # printed by the guest just before an injected fault
+
+
+def boot(append="", initrd=INITRD, memory=128, debug_exit=True) -> Guest:
+    return Guest.start(KERNEL, initrd, append=" ".join(filter(None, [BASE_APPEND, append])),
+                       memory=memory, debug_exit=debug_exit, accel=ACCEL)
+
+
+def raw_eval(expr: str) -> str:
+    """microbeam.eval for an expression that does its own ending (no status wrapper):
+    it prints MARK first, so the host can time from there."""
+    code = f'io:format("{MARK}~n"), {expr}'
+    return "microbeam.eval=" + base64.b64encode(code.encode()).decode()
+
+
+def post_halt(guest: Guest, what: str) -> float:
+    """POST /halt/WHAT once the app serves; returns the host's time of the request."""
+    wait_ready(guest)
+    t0 = time.monotonic()
+    try:
+        guest.http_post(f"/halt/{what}", timeout=30, retry=False)
+    except GuestError:
+        pass  # the VM may go down before the answer leaves it
+    return t0
+
+
+def broken_initrd(workdir: Path, breaks) -> Path:
+    """out/microbeam.cpio unpacked, changed by BREAKS(root), packed again (newc, lz4)."""
+    root = workdir / "root"
+    root.mkdir()
+    subprocess.run(f"lz4 -dc '{INITRD}' | cpio -idm --quiet", shell=True, cwd=root, check=True)
+    breaks(root)
+    out = workdir / "broken.cpio"
+    subprocess.run(f"find . -mindepth 1 -printf '%P\\n' | LC_ALL=C sort | cpio -o -H newc --quiet "
+                   f"| lz4 -l -9 -q > '{out}'", shell=True, cwd=root, check=True)
+    return out
+
+
+class FaultTest(unittest.TestCase):
+    def finish(self, guest: Guest, name: str) -> str:
+        save_console(guest, f"fault_{name}")
+        console = guest.console_text()
+        self.assertNotIn("Kernel panic", console, console[-3000:])
+        return console
+
+    def wait_mark(self, guest: Guest) -> float:
+        guest.wait_for_console(MARK, BOOT_TIMEOUT)
+        return time.monotonic()
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class Halts(FaultTest):
+    """The BEAM halts: PID 1 carries out the exit policy (poweroff) and QEMU ends by
+    itself; isa-debug-exit hands the BEAM's status to the host."""
+
+    def halt(self, status: int):
+        with boot(HALT_APPEND) as g:
+            t0 = post_halt(g, str(status))
+            got = g.wait_exit(HALT_TIMEOUT)
+            took = time.monotonic() - t0
+            console = self.finish(g, f"halt_{status}")
+        self.assertIn(f"the BEAM halted (status {status}); exit policy: poweroff", console, console[-3000:])
+        self.assertEqual(got, status, console[-3000:])
+        record(f"BEAM `halt({status})`", f"power off, status {status} to the host", took, WHERE,
+               "POST /halt to QEMU's exit")
+
+    def test_halt_0(self):
+        self.halt(0)
+
+    def test_halt_3(self):
+        self.halt(3)
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class AbortRestarts(FaultTest):
+    """halt(abort) under microbeam.exit=restart: ERTS aborts inside PID 1 (SIGABRT's
+    path), PID 1 re-execs itself for a fresh ERTS, which serves again as PID 1."""
+
+    def test_abort_then_serves_again(self):
+        with boot(HALT_APPEND + " microbeam.exit=restart") as g:
+            t0 = post_halt(g, "abort")
+            first = g.wait_for_console(r"the BEAM aborted \(status 134\); exit policy: restart", 60)
+            wait_ready(g)
+            took = time.monotonic() - t0
+            r = g.http_get("/metrics", timeout=60)
+            console = self.finish(g, "abort_restart")
+        self.assertEqual(r.status, 200, console[-3000:])
+        self.assertEqual(r.json().get("os_pid"), "1")
+        self.assertIn("demo: listening", console[first.end():])
+        self.assertNotIn("Operation not permitted", console, "the restarted PID 1 redid privileged setup")
+        record("`halt(abort)`", "restart (re-exec of /init), serving again", took, WHERE,
+               "POST /halt/abort to the next HTTP 200")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class CrashDump(FaultTest):
+    """erlang:halt("reason"): ERTS writes /erl_crash.dump in the RAM-backed root, which a
+    power-off loses, so PID 1 puts its header on the console first."""
+
+    def test_header_on_the_console_before_poweroff(self):
+        with boot(raw_eval('erlang:halt("fault matrix: crash dump")')) as g:
+            t0 = self.wait_mark(g)
+            got = g.wait_exit(HALT_TIMEOUT)
+            took = time.monotonic() - t0
+            console = self.finish(g, "crash_dump")
+        self.assertRegex(console, r"the BEAM wrote a crash dump to /erl_crash.dump \(\d+ bytes\)")
+        self.assertIn("microbeam: | Slogan: fault matrix: crash dump", console, console[-3000:])
+        self.assertIn("microbeam: | System version: Erlang/OTP 25", console)
+        self.assertEqual(got, 1, console[-3000:])
+        record('`erlang:halt("reason")`', "crash dump header on the console, power off", took, WHERE,
+               "halt to QEMU's exit")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class OutOfMemory(FaultTest):
+    """A BEAM that allocates without bound in a 128 MiB guest: the memory guard makes
+    ERTS's own allocation fail, so PID 1 powers off with ERTS's status; without the
+    guard the kernel found nothing to kill (PID 1 is exempt) and panicked."""
+
+    def test_runaway_allocation_ends_the_beam_not_the_kernel(self):
+        with boot(raw_eval("L = lists:seq(1, 200000000), length(L)")) as g:
+            t0 = self.wait_mark(g)
+            got = g.wait_exit(HALT_TIMEOUT * 2)
+            took = time.monotonic() - t0
+            console = self.finish(g, "out_of_memory")
+        self.assertIn("memory guard: the BEAM may grow", console)
+        self.assertIn("Cannot allocate", console, console[-3000:])
+        self.assertEqual(got, 1, console[-3000:])
+        record("BEAM allocating without bound (128 MiB guest)",
+               'memory guard: ERTS "Cannot allocate", status 1, power off', took, WHERE,
+               "start of the allocation to QEMU's exit")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class CrashLoop(FaultTest):
+    """Every start aborts (the expression runs at each boot) under microbeam.exit=restart:
+    after restart_limit restarts within the window, PID 1 opens the rescue shell."""
+
+    def test_goes_to_the_rescue_shell(self):
+        with boot(raw_eval("erlang:halt(abort)") + " microbeam.exit=restart microbeam.restart_limit=2") as g:
+            t0 = self.wait_mark(g)
+            g.wait_for_console(r"crash loop \(restart limit reached within the window\)", BOOT_TIMEOUT * 3)
+            g.wait_for_console(r"microbeam-rescue# ", 30)
+            took = time.monotonic() - t0
+            console = self.finish(g, "crash_loop")
+        self.assertEqual(console.count(MARK), 3, "two restarts, then the shell")
+        record("crash loop under `restart` (limit 2)", "two restarts, then the rescue shell", took, WHERE,
+               "first abort to the shell's prompt")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class BrokenImage(FaultTest):
+    """A release broken in the image: PID 1 names what is wrong in one line and the
+    policy follows; nothing hangs and nothing panics."""
+
+    def setUp(self):
+        self.work = Path(tempfile.mkdtemp(prefix="microbeam-fault-"))
+
+    def tearDown(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def test_missing_boot_file_opens_the_rescue_shell(self):
+        initrd = broken_initrd(self.work, lambda root: [p.unlink() for p in root.glob("release/releases/*/start.boot")])
+        t0 = time.monotonic()
+        with boot(initrd=initrd) as g:
+            g.wait_for_console(r"microbeam-rescue# ", BOOT_TIMEOUT)
+            took = time.monotonic() - t0
+            console = self.finish(g, "missing_boot_file")
+        self.assertRegex(console, r"the BEAM cannot start: /release/releases/[^/]+/start.boot: missing boot file")
+        record("release with a missing boot file", "one line naming the file, then the rescue shell", took,
+               WHERE, "QEMU's start to the shell's prompt")
+
+    def test_corrupt_beam_is_named_and_powers_off(self):
+        def corrupt(root: Path):
+            beam = next(root.glob("release/lib/demo-*/ebin/Elixir.Demo.Router.beam"))
+            beam.write_bytes(b"FOR1\x00\x00\x00\x0cBEAMnot a module")
+        initrd = broken_initrd(self.work, corrupt)
+        t0 = time.monotonic()
+        with boot(initrd=initrd) as g:
+            got = g.wait_exit(BOOT_TIMEOUT)
+            took = time.monotonic() - t0
+            console = self.finish(g, "corrupt_beam")
+        self.assertIn("Elixir.Demo.Router", console, console[-3000:])
+        self.assertIn("microbeam: | Slogan: ", console, console[-3000:])
+        self.assertEqual(got, 1, console[-3000:])
+        record("corrupt `.beam` in the release", "init names the module, ERTS halts 1 with a crash dump, "
+               "its header on the console, power off", took, WHERE, "QEMU's start to its exit")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class FullTmp(FaultTest):
+    """/tmp filled until ENOSPC: it is a tmpfs of microbeam.tmp_size (25% of RAM), so the
+    writer gets ENOSPC and the BEAM keeps the rest: the app serves on, nothing restarts."""
+
+    FILL = ('F = fun Fill(N) -> case file:write_file("/tmp/fill-" ++ integer_to_list(N), '
+            'binary:copy(<<0>>, 1048576)) of ok -> Fill(N + 1); {error, E} -> {E, N} end end, '
+            '{Why, MiB} = F(0), io:format("fault-matrix: /tmp full: ~p after ~p MiB~n", [Why, MiB])')
+
+    def test_app_serves_on(self):
+        with boot(raw_eval(self.FILL), debug_exit=False) as g:
+            t0 = self.wait_mark(g)
+            full = g.wait_for_console(r"fault-matrix: /tmp full: (\w+) after (\d+) MiB", 120)
+            statuses = [g.http_get("/health", timeout=30).status for _ in range(50)]
+            took = time.monotonic() - t0
+            metrics = g.http_get("/metrics", timeout=30).json()
+            console = self.finish(g, "full_tmp")
+        self.assertEqual(full.group(1), "enospc")
+        self.assertLess(int(full.group(2)), 128 * 0.25 + 1, "/tmp must stop at its size")
+        self.assertEqual(set(statuses), {200}, console[-3000:])
+        self.assertEqual(console.count("demo: listening"), 1, "the BEAM must not have restarted")
+        self.assertEqual(metrics.get("os_pid"), "1")
+        record("full `/tmp`", f"writer gets ENOSPC at {full.group(2)} MiB (25% of RAM); the app serves on",
+               took, WHERE, "start of the filling to 50 answers after it")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class StopRequests(FaultTest):
+    """A VMM's stop requests: the power button (QMP system_powerdown, `microbeam run`'s
+    Ctrl-C) and Ctrl-Alt-Del (QMP send-key; Firecracker's SendCtrlAltDel does the same on
+    its i8042): PID 1 hears them, the BEAM stops through init:stop(), power off."""
+
+    CAD = [{"type": "qcode", "data": k} for k in ("ctrl", "alt", "delete")]
+
+    def stop(self, name, request, after_boot=True):
+        with boot("microbeam.shutdown_timeout=20") as g:
+            if after_boot:
+                wait_ready(g)
+            else:  # while ERTS is starting: before the release is up
+                g.wait_for_console(r"microbeam: starting ERTS", BOOT_TIMEOUT)
+            t0 = time.monotonic()
+            request(g)
+            got = g.wait_exit(HALT_TIMEOUT)
+            took = time.monotonic() - t0
+            console = self.finish(g, name)
+        self.assertEqual(got, 0, console[-3000:])
+        self.assertIn("exit policy: poweroff", console, console[-3000:])
+        self.assertLess(took, 20 + 10, "must power off within the timeout (plus the poweroff itself)")
+        return console, took
+
+    def test_power_button(self):
+        console, took = self.stop("power_button", lambda g: g.qmp("system_powerdown"))
+        self.assertIn("microbeam: power button: stopping the BEAM (init:stop), then poweroff", console)
+        self.assertIn("the BEAM halted (status 0)", console)
+        record("power button (ACPI)", "init:stop(), power off", took, WHERE, "request to QEMU's exit")
+
+    def test_ctrl_alt_del(self):
+        console, took = self.stop("ctrl_alt_del", lambda g: g.qmp("send-key", keys=self.CAD))
+        self.assertIn("microbeam: Ctrl-Alt-Del: stopping the BEAM (init:stop), then poweroff", console)
+        self.assertIn("the BEAM halted (status 0)", console)
+        record("Ctrl-Alt-Del", "init:stop(), power off", took, WHERE, "keys to QEMU's exit")
+
+    def test_ctrl_alt_del_during_boot(self):
+        console, took = self.stop("ctrl_alt_del_boot", lambda g: g.qmp("send-key", keys=self.CAD),
+                                  after_boot=False)
+        self.assertIn("microbeam: Ctrl-Alt-Del", console)
+        self.assertNotIn("demo: listening", console[console.index("microbeam: Ctrl-Alt-Del"):],
+                         "the release must not come up after the request")
+        record("Ctrl-Alt-Del while ERTS starts", "init:stop() as soon as ERTS can, power off", took, WHERE,
+               "keys to QEMU's exit")
+
+
+if __name__ == "__main__":
+    unittest.main()
