@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -61,10 +62,16 @@ class Watcher {
     for (int fd : key_fds_) pfds.push_back({fd, POLLIN, 0});
     for (;;) {
       int wait_ms = -1;
-      if (stopping_) wait_ms = static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline_ - absl::Now())));
+      if (stopping_) {
+        absl::Duration wait = std::min(deadline_, next_sigterm_) - absl::Now();
+        wait_ms = static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(wait)));
+      }
       int n = poll(pfds.data(), pfds.size(), wait_ms);
       if (n < 0 && errno == EINTR) continue;
-      if (n == 0 && stopping_) EndOfBeam("did not stop within microbeam.shutdown_timeout", 0);
+      if (n == 0 && stopping_) {
+        if (absl::Now() >= deadline_) EndOfBeam("did not stop within microbeam.shutdown_timeout", 0);
+        AskBeamToStop();
+      }
       if (pfds[0].revents & POLLIN) ReadSignals();
       for (size_t i = 0; i < key_fds_.size(); ++i) {
         if (pfds[i + 1].revents & POLLIN) ReadKeys(i);
@@ -110,14 +117,26 @@ class Watcher {
                          ExitPolicyName(r.action), "; ", absl::ToInt64Seconds(timeout_), " s allowed"));
     stopping_ = true;
     deadline_ = absl::Now() + timeout_;
-    kill(getpid(), SIGTERM);  // ERTS's SIGTERM handler runs init:stop()
+    AskBeamToStop();
   }
+
+  // ERTS's SIGTERM handler runs init:stop() through the kernel application's signal
+  // server; while the BEAM is still starting that server may not exist yet, and ERTS
+  // drops the signal. So it goes again every kSigtermEvery until the BEAM ends (a
+  // second init:stop() while stopping is ignored).
+  void AskBeamToStop() {
+    kill(getpid(), SIGTERM);
+    next_sigterm_ = absl::Now() + kSigtermEvery;
+  }
+
+  static constexpr absl::Duration kSigtermEvery = absl::Seconds(2);
 
   int signal_fd_;
   std::vector<int> key_fds_;
   std::vector<StopKeys> keys_;  // one per device: modifier state is per keyboard
   absl::Duration timeout_;
   bool stopping_ = false;
+  absl::Time next_sigterm_ = absl::InfiniteFuture();
   absl::Time deadline_;
 };
 

@@ -26,7 +26,7 @@ WHERE = f"qemu ({ACCEL})"
 MARK = "fault-matrix: injecting"  # printed by the guest just before an injected fault
 
 
-def boot(append="", initrd=INITRD, memory=128, debug_exit=True) -> Guest:
+def boot(append="", initrd=INITRD, memory=128, debug_exit=False) -> Guest:
     return Guest.start(KERNEL, initrd, append=" ".join(filter(None, [BASE_APPEND, append])),
                        memory=memory, debug_exit=debug_exit, accel=ACCEL)
 
@@ -76,24 +76,29 @@ class FaultTest(unittest.TestCase):
 @unittest.skipIf(MISSING, SKIP_WHY)
 class Halts(FaultTest):
     """The BEAM halts: PID 1 carries out the exit policy (poweroff) and QEMU ends by
-    itself; isa-debug-exit hands the BEAM's status to the host."""
+    itself; with microbeam.debug_exit, isa-debug-exit hands the BEAM's status to the
+    host (QEMU then ends at that write, before the kernel's last console lines)."""
 
-    def halt(self, status: int):
-        with boot(HALT_APPEND) as g:
+    def halt(self, status: int, debug_exit: bool):
+        with boot(HALT_APPEND, debug_exit=debug_exit) as g:
             t0 = post_halt(g, str(status))
             got = g.wait_exit(HALT_TIMEOUT)
             took = time.monotonic() - t0
             console = self.finish(g, f"halt_{status}")
-        self.assertIn(f"the BEAM halted (status {status}); exit policy: poweroff", console, console[-3000:])
-        self.assertEqual(got, status, console[-3000:])
-        record(f"BEAM `halt({status})`", f"power off, status {status} to the host", took, WHERE,
-               "POST /halt to QEMU's exit")
+        return got, took, console
 
-    def test_halt_0(self):
-        self.halt(0)
+    def test_halt_0_powers_off(self):
+        got, took, console = self.halt(0, debug_exit=False)
+        self.assertIn("the BEAM halted (status 0); exit policy: poweroff", console, console[-3000:])
+        self.assertIn("reboot: Power down", console)
+        self.assertEqual(got, 0, console[-3000:])
+        record("BEAM `halt(0)`", "power off", took, WHERE, "POST /halt/0 to QEMU's exit")
 
-    def test_halt_3(self):
-        self.halt(3)
+    def test_halt_3_status_reaches_the_host(self):
+        got, took, console = self.halt(3, debug_exit=True)
+        self.assertEqual(got, 3, console[-3000:])
+        record("BEAM `halt(3)`", "status 3 to the host (isa-debug-exit), power off", took, WHERE,
+               "POST /halt/3 to QEMU's exit")
 
 
 @unittest.skipIf(MISSING, SKIP_WHY)
@@ -131,7 +136,8 @@ class CrashDump(FaultTest):
         self.assertRegex(console, r"the BEAM wrote a crash dump to /erl_crash.dump \(\d+ bytes\)")
         self.assertIn("microbeam: | Slogan: fault matrix: crash dump", console, console[-3000:])
         self.assertIn("microbeam: | System version: Erlang/OTP 25", console)
-        self.assertEqual(got, 1, console[-3000:])
+        self.assertIn("the BEAM halted (status 1); exit policy: poweroff", console)
+        self.assertEqual(got, 0, "power off" + console[-3000:])
         record('`erlang:halt("reason")`', "crash dump header on the console, power off", took, WHERE,
                "halt to QEMU's exit")
 
@@ -150,7 +156,8 @@ class OutOfMemory(FaultTest):
             console = self.finish(g, "out_of_memory")
         self.assertIn("memory guard: the BEAM may grow", console)
         self.assertIn("Cannot allocate", console, console[-3000:])
-        self.assertEqual(got, 1, console[-3000:])
+        self.assertIn("the BEAM halted (status 1); exit policy: poweroff", console, console[-3000:])
+        self.assertEqual(got, 0, "power off" + console[-3000:])
         record("BEAM allocating without bound (128 MiB guest)",
                'memory guard: ERTS "Cannot allocate", status 1, power off', took, WHERE,
                "start of the allocation to QEMU's exit")
@@ -197,7 +204,7 @@ class BrokenImage(FaultTest):
 
     def test_corrupt_beam_is_named_and_powers_off(self):
         def corrupt(root: Path):
-            beam = next(root.glob("release/lib/demo-*/ebin/Elixir.Demo.Router.beam"))
+            beam = next(root.glob("release/lib/demo-*/ebin/Elixir.Demo.Application.beam"))
             beam.write_bytes(b"FOR1\x00\x00\x00\x0cBEAMnot a module")
         initrd = broken_initrd(self.work, corrupt)
         t0 = time.monotonic()
@@ -205,9 +212,10 @@ class BrokenImage(FaultTest):
             got = g.wait_exit(BOOT_TIMEOUT)
             took = time.monotonic() - t0
             console = self.finish(g, "corrupt_beam")
-        self.assertIn("Elixir.Demo.Router", console, console[-3000:])
+        self.assertIn("Elixir.Demo.Application", console, console[-3000:])
         self.assertIn("microbeam: | Slogan: ", console, console[-3000:])
-        self.assertEqual(got, 1, console[-3000:])
+        self.assertIn("the BEAM halted (status 1); exit policy: poweroff", console)
+        self.assertEqual(got, 0, "power off" + console[-3000:])
         record("corrupt `.beam` in the release", "init names the module, ERTS halts 1 with a crash dump, "
                "its header on the console, power off", took, WHERE, "QEMU's start to its exit")
 
@@ -222,7 +230,7 @@ class FullTmp(FaultTest):
             '{Why, MiB} = F(0), io:format("fault-matrix: /tmp full: ~p after ~p MiB~n", [Why, MiB])')
 
     def test_app_serves_on(self):
-        with boot(raw_eval(self.FILL), debug_exit=False) as g:
+        with boot(raw_eval(self.FILL)) as g:
             t0 = self.wait_mark(g)
             full = g.wait_for_console(r"fault-matrix: /tmp full: (\w+) after (\d+) MiB", 120)
             statuses = [g.http_get("/health", timeout=30).status for _ in range(50)]
@@ -246,12 +254,13 @@ class StopRequests(FaultTest):
 
     CAD = [{"type": "qcode", "data": k} for k in ("ctrl", "alt", "delete")]
 
-    def stop(self, name, request, after_boot=True):
+    def stop(self, name, request, after_boot=True, delay=0.0):
         with boot("microbeam.shutdown_timeout=20") as g:
             if after_boot:
                 wait_ready(g)
-            else:  # while ERTS is starting: before the release is up
-                g.wait_for_console(r"microbeam: starting ERTS", BOOT_TIMEOUT)
+            else:  # PID 1's last line before erl_start, then DELAY s into ERTS's start
+                g.wait_for_console(r"microbeam: boot timeline: ", BOOT_TIMEOUT)
+                time.sleep(delay)
             t0 = time.monotonic()
             request(g)
             got = g.wait_exit(HALT_TIMEOUT)
@@ -274,13 +283,23 @@ class StopRequests(FaultTest):
         self.assertIn("the BEAM halted (status 0)", console)
         record("Ctrl-Alt-Del", "init:stop(), power off", took, WHERE, "keys to QEMU's exit")
 
-    def test_ctrl_alt_del_during_boot(self):
-        console, took = self.stop("ctrl_alt_del_boot", lambda g: g.qmp("send-key", keys=self.CAD),
+    def test_ctrl_alt_del_as_erts_starts(self):
+        console, took = self.stop("ctrl_alt_del_erl_start", lambda g: g.qmp("send-key", keys=self.CAD),
                                   after_boot=False)
-        self.assertIn("microbeam: Ctrl-Alt-Del", console)
-        self.assertNotIn("demo: listening", console[console.index("microbeam: Ctrl-Alt-Del"):],
-                         "the release must not come up after the request")
-        record("Ctrl-Alt-Del while ERTS starts", "init:stop() as soon as ERTS can, power off", took, WHERE,
+        after = console[console.index("microbeam: Ctrl-Alt-Del"):]
+        self.assertNotIn("demo: listening", after, "the release must not come up after the request")
+        if "the BEAM is not running" in after:  # before ERTS took SIGTERM: nothing to stop
+            what = "ERTS could not take init:stop() yet: power off at once"
+        else:
+            what = "init:stop() during the boot, power off"
+        record("Ctrl-Alt-Del as `erl_start` begins", what, took, WHERE, "keys to QEMU's exit")
+
+    def test_ctrl_alt_del_while_the_release_starts(self):
+        console, took = self.stop("ctrl_alt_del_boot", lambda g: g.qmp("send-key", keys=self.CAD),
+                                  after_boot=False, delay=1.0)
+        after = console[console.index("microbeam: Ctrl-Alt-Del"):]
+        self.assertIn("stopping the BEAM (init:stop)", after)
+        record("Ctrl-Alt-Del 1 s into ERTS's start", "init:stop() during the boot, power off", took, WHERE,
                "keys to QEMU's exit")
 
 
