@@ -96,6 +96,15 @@ def main(argv):
         print(f"build_initramfs: {staged}/releases/start_erl.data: cannot read the release version ({e})",
               file=sys.stderr)
         return 1
+    boot = staged / "releases" / rel_vsn / "start.boot"
+    assembled, ours = work / "start.boot.assembled", work / "start.boot.profiled.sha256"
+    # The staged boot file is either the assembler's (new) or ours from a run before. The
+    # profiling boot must run the assembler's: with ours, every module preloaded last time
+    # would count as one the release loads, and stay preloaded for good.
+    if ours.exists() and ours.read_text() == sha256(boot):
+        shutil.copyfile(assembled, boot)
+    else:
+        shutil.copyfile(boot, assembled)
     step(1, "newc archive of /init and the release")
     mkcpio(mkcpio_bin, raw, [base_spec, release_spec])
     step(2, "boot it once in host namespaces to see which modules it loads")
@@ -106,11 +115,6 @@ def main(argv):
         step(3, "move them into the boot script's first primLoad")
         prof = work / "boot-profile.txt"
         prof.write_text(term + ".\n")
-        boot = staged / "releases" / rel_vsn / "start.boot"
-        assembled, ours = work / "start.boot.assembled", work / "start.boot.profiled.sha256"
-        # The staged boot file is either the assembler's (new) or ours from a run before.
-        if not (ours.exists() and ours.read_text() == sha256(boot)):
-            shutil.copyfile(boot, assembled)
         subprocess.run(["escript", str(HERE / "release" / "preload_boot.escript"),
                         str(staged), rel_vsn, str(prof), str(assembled)], check=True)
         ours.write_text(sha256(boot))

@@ -20,7 +20,9 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fault_matrix import record  # noqa: E402
 from nsguest import BUSYBOX, POWEROFF, REBOOT, NsGuest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,9 +134,32 @@ class StopSignals(unittest.TestCase):
                     "io:format(\"deaf~n\")")
 
     def test_timeout_ends_a_beam_that_does_not_stop(self):
-        rc, out, _ = signal_when(("microbeam.shutdown_timeout=2", self.DEAF), r"^deaf", signal.SIGPWR)
+        rc, out, took = signal_when(("microbeam.shutdown_timeout=2", self.DEAF), r"^deaf", signal.SIGPWR)
         self.assertIn("the BEAM did not stop within microbeam.shutdown_timeout", out)
         self.assertEqual(rc, POWEROFF, out)
+        record("BEAM deaf to SIGTERM at shutdown (timeout 2 s)", "ended at `microbeam.shutdown_timeout`, power off",
+               took, "namespace", "SIGPWR to PID 1's end")
+
+    def test_port_program_deaf_to_sigterm_is_killed(self):
+        """A port program that ignores SIGTERM: at the end PID 1 sends every process
+        SIGTERM, waits up to 2 s, then SIGKILL; the poweroff is not held up longer."""
+        code = ('open_port({spawn_executable, "/bin/sh"}, [{args, ["-c", "trap \\"\\" TERM; '
+                'echo deaf-port; while true; do sleep 1; done"]}]), io:format("port started~n")')
+        with guest(erl_eval(code)) as g:
+            g.wait_for(r"^port started")
+            deadline = time.monotonic() + 10
+            while not [p for p in g.processes() if p[3] == "sleep"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            t0 = time.monotonic()
+            g.kill(signal.SIGPWR)
+            rc = g.wait_exit(30)
+            took = time.monotonic() - t0
+            out = g.output()
+        self.assertIn(HALTED_0, out)
+        self.assertEqual(rc, POWEROFF, out)
+        self.assertLess(took, 10, "SIGKILL after the 2 s grace, not a hang")
+        record("port program deaf to SIGTERM at shutdown", "SIGTERM, 2 s grace, SIGKILL, power off", took,
+               "namespace", "SIGPWR to PID 1's end")
 
     def test_second_request_acts_at_once(self):
         with guest("microbeam.shutdown_timeout=60", self.DEAF) as g:
@@ -161,9 +186,11 @@ class ExitPaths(unittest.TestCase):
                 self.assertEqual(rc, POWEROFF, out)
 
     def test_fatal_signal_in_pid_1(self):
-        rc, out, _ = signal_when((), READY, signal.SIGSEGV)
+        rc, out, took = signal_when((), READY, signal.SIGSEGV)
         self.assertIn("the BEAM got fatal signal SIGSEGV in PID 1 (status 139)", out)
         self.assertEqual(rc, POWEROFF, out)
+        record("fatal signal (SIGSEGV) in PID 1", "crash handler runs the exit policy (power off)", took,
+               "namespace", "SIGSEGV to PID 1's end")
 
     def crash_loop_into_the_shell(self, code, restart_limit, shell_input=(), wait_for=None):
         """Boots with the restart policy and CODE halting the BEAM each time, until the
@@ -252,7 +279,11 @@ class Reaping(unittest.TestCase):
             orphans = [p for p in g.processes() if p[3] == "sleep"]
             self.assertTrue(orphans and all(p[1] == 1 for p in orphans),
                             f"orphans must be PID 1's: {orphans[:5]}")
+            t0 = time.monotonic()
             self.assert_no_zombies_or_orphans(g)
+            took = time.monotonic() - t0
+            record("150 orphans re-parented to PID 1", "reaped as they end (6 s sleeps); none left", took,
+                   "namespace", "storm started to none left")
             status, _ = g.http_get("/health")
             self.assertEqual(status, 200)
 
