@@ -33,3 +33,25 @@ def record(fault: str, outcome: str, seconds: float, where: str, measured: str) 
         tmp.write_text(json.dumps({"rows": rows}, indent=2, sort_keys=True) + "\n")
         tmp.replace(path)
     print(f"fault matrix: {fault}: {outcome} ({measured}: {seconds:.2f} s, {where})", flush=True)
+
+
+# The issue's order: the BEAM's own ends, then PID 1, processes, the image, the VMM.
+ORDER = ["halt(0)", "halt(3)", "halt(abort)", "halt(\"reason\")", "without bound", "crash loop", "SIGSEGV",
+         "orphans", "port program", "BEAM deaf", "missing boot", "corrupt", "/tmp", "power button",
+         "Ctrl-Alt-Del"]
+
+
+def rank(fault: str) -> int:
+    return next((i for i, key in enumerate(ORDER) if key in fault), len(ORDER))
+
+
+def markdown_table(rows: dict) -> str:
+    """The README's table: one line a fault."""
+    lines = ["| fault | what PID 1 did | took | timed from, to | where |", "|---|---|---|---|---|"]
+    for fault, r in sorted(rows.items(), key=lambda kv: (rank(kv[0]), kv[0])):
+        lines.append(f"| {fault} | {r['outcome']} | {r['seconds']:.2f} s | {r['measured']} | {r['where']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table(json.loads(matrix_path().read_text())["rows"]))

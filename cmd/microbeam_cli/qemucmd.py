@@ -9,6 +9,8 @@ import signal
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from . import hosttsc
+
 QEMU = "qemu-system-x86_64"
 MACHINES = ("microvm", "q35")
 GUEST_HTTP_PORT = 8080
@@ -92,12 +94,12 @@ def guest_mac(guest_ip: str) -> str:
 def kernel_cmdline(extra: str = "", debug_exit: bool = False, tsc_khz=None,
                    guest_ip: Optional[str] = None) -> str:
     """console=ttyS0 and the guest address (QEMU's user network unless GUEST_IP), then
-    tsc_early_khz= if TSC_KHZ, then (with debug_exit) microbeam.debug_exit=1 unless EXTRA
+    the TSC hint (hosttsc.hint) if TSC_KHZ, then (with debug_exit) microbeam.debug_exit=1 unless EXTRA
     already says, then EXTRA."""
     parts = ["console=ttyS0", ip_param(guest_ip) if guest_ip else GUEST_IP]
     extra = (extra or "").strip()
     if tsc_khz:
-        parts.append(f"tsc_early_khz={int(tsc_khz)}")
+        parts.append(hosttsc.hint(tsc_khz))
     if debug_exit and "microbeam.debug_exit=" not in extra:
         parts.append(DEBUG_EXIT_CMDLINE)
     if extra:

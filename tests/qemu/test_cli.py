@@ -161,7 +161,7 @@ class TscHint(unittest.TestCase):
         argv = qemucmd.qemu_argv(cfg(tsc_khz=2095000, append="quiet"))
         self.assertEqual(option(argv, "-append")[0],
                          "console=ttyS0 ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off "
-                         "tsc_early_khz=2095000 quiet")
+                         "tsc_early_khz=2095000 lpj=8380000 tsc=reliable quiet")
 
     def test_only_microvm_under_tcg_without_own_setting(self):
         self.assertTrue(hosttsc.needs_hint("microvm", "tcg", ""))
