@@ -56,7 +56,7 @@ defmodule Demo.HTTP.Request do
     request
     |> header_values("connection")
     |> Enum.flat_map(&String.split(&1, ","))
-    |> Enum.map(&(&1 |> String.trim() |> String.downcase()))
+    |> Enum.map(&(&1 |> String.trim() |> String.downcase(:ascii)))
   end
 
   # Up to a few empty lines before the request line are ignored (RFC 9112 2.2).
@@ -117,8 +117,11 @@ defmodule Demo.HTTP.Request do
     end
   end
 
-  defp header_name(name) when is_atom(name), do: name |> Atom.to_string() |> String.downcase()
-  defp header_name(name) when is_binary(name), do: String.downcase(name)
+  # Field names and the tokens compared here are ASCII, case-insensitive as ASCII (RFC
+  # 9110 5.1): :ascii folding is the right one, and it keeps String.Unicode (Elixir's
+  # largest string module) off the first request's path.
+  defp header_name(name) when is_atom(name), do: name |> Atom.to_string() |> String.downcase(:ascii)
+  defp header_name(name) when is_binary(name), do: String.downcase(name, :ascii)
 
   defp read_body(socket, request, timeout, max_body) do
     cond do
@@ -151,7 +154,7 @@ defmodule Demo.HTTP.Request do
 
   # A client that sent `Expect: 100-continue` waits for this before the body.
   defp continue(socket, request) do
-    if Enum.any?(header_values(request, "expect"), &(String.downcase(&1) == "100-continue")),
+    if Enum.any?(header_values(request, "expect"), &(String.downcase(&1, :ascii) == "100-continue")),
       do: :gen_tcp.send(socket, "HTTP/1.1 100 Continue\r\n\r\n")
 
     true
