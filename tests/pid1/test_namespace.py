@@ -20,10 +20,9 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fault_matrix import record  # noqa: E402
 from nsguest import BUSYBOX, POWEROFF, REBOOT, NsGuest  # noqa: E402
+from tests.fault_matrix import record  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
