@@ -174,7 +174,14 @@ def verdicts(result: dict) -> dict:
 # ---- SVG ---------------------------------------------------------------------------------
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78"]
+           "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
+           "#c5b0d5", "#c49c94"]   # 16: the baseline's initramfs has 13 parts
+
+
+LEGEND_ROW_H = 16      # one legend row: 10 px swatch, 11 px text
+LEGEND_SWATCH_W = 18   # swatch and the space before the name
+LEGEND_CHAR_W = 7      # generous for 11 px sans-serif, so names never run into the next
+PANEL_GAP = 26         # from the last legend row to the next title's baseline
 
 
 def _bar_panel(title, unit, bars, x0, y0, width, scale_max):
@@ -199,16 +206,18 @@ def _bar_panel(title, unit, bars, x0, y0, width, scale_max):
             total += value
         out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{total:.2f} {escape(unit)}</text>')
         y += 30
-    # legend
+    # legend: an item goes to the next row when it would not fit on this one
     lx = x0 + label_w
     for name, color in colors.items():
+        item_w = LEGEND_SWATCH_W + LEGEND_CHAR_W * len(name)
+        if lx > x0 + label_w and lx + item_w > x0 + width:
+            lx = x0 + label_w
+            y += LEGEND_ROW_H
         out.append(f'<rect x="{lx}" y="{y + 2}" width="10" height="10" fill="{color}"/>')
         out.append(f'<text x="{lx + 14}" y="{y + 11}" font-size="11">{escape(name)}</text>')
-        lx += 18 + 7 * len(name)
-        if lx > x0 + width - 80:
-            lx = x0 + label_w
-            y += 16
-    return out, y + 24
+        lx += item_w
+    # the next panel's title (15 px, drawn above its baseline) starts below the last row
+    return out, y + LEGEND_ROW_H + PANEL_GAP
 
 
 def svg(result: dict) -> str:

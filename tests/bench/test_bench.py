@@ -101,6 +101,42 @@ class Reports(unittest.TestCase):
         self.assertIn("Boot to first HTTP 200", texts)
 
 
+def _text_boxes(svg_text):
+    """(x0, top, x1, bottom, text) of every <text>, from its baseline and font size,
+    with a width of 0.62 em a character (DejaVu Sans' average is below that)."""
+    boxes = []
+    for t in ET.fromstring(svg_text).iter("{http://www.w3.org/2000/svg}text"):
+        size = float(t.get("font-size", 12))
+        x, y = float(t.get("x")), float(t.get("y"))
+        boxes.append((x, y - size, x + 0.62 * size * len(t.text or ""), y + 0.25 * size, t.text))
+    return boxes
+
+
+class ChartLayout(unittest.TestCase):
+    """The chart read as a picture: no label runs into another (a legend used to run
+    into the next panel's title)."""
+
+    def assert_no_overlap(self, svg_text):
+        boxes = _text_boxes(svg_text)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                self.assertTrue(apart, f"{a[4]!r} overlaps {b[4]!r}")
+
+    def test_sample_chart(self):
+        self.assert_no_overlap(report.svg(sample_result()))
+
+    def test_many_legend_entries_wrap_below_the_title(self):
+        r = sample_result()
+        for name, system in r["systems"].items():
+            system["sizes"]["components"] = {f"app component_{i}": 10 + i for i in range(14)}
+        self.assert_no_overlap(report.svg(r))
+
+    def test_the_published_chart(self):
+        bench = REPO / "docs" / "bench.json"
+        self.assert_no_overlap(report.svg(json.loads(bench.read_text())))
+
+
 @unittest.skipIf(os.environ.get("MICROBEAM_BENCH_QUICK") == "0", "MICROBEAM_BENCH_QUICK=0")
 @unittest.skipIf(not (OUT / "microbeam.cpio").is_file(), "build first: cmd/microbeam build")
 class QuickRun(unittest.TestCase):
