@@ -24,7 +24,9 @@ add_test(NAME demo_exunit
 
 # The real /init as PID 1 of new namespaces on the host: signals, exit paths, reaping.
 add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test_namespace)
-add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.qemu.test_vmm_config)
+# The CLI: its pure parts, then `microbeam run` end to end (a few short TCG boots).
+add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.qemu.test_vmm_config
+                                                      tests.qemu.test_run)
 add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
 # The fault matrix in QEMU: one boot a fault, each timed into out/fault-matrix.json.
 add_test(NAME fault_matrix COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_faults)

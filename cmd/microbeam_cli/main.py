@@ -28,14 +28,34 @@ def _positive(text: str) -> int:
     return n
 
 
+def _forward(text: str):
+    try:
+        return qemucmd.parse_forward(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).partition(": ")[2]) from None
+
+
+class Parser(argparse.ArgumentParser):
+    """Option errors in one line with a pointer to --help, not the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kernel", type=Path, default=None,
                    help="kernel image (default: out/bzImage)")
     p.add_argument("--initrd", type=Path, default=None,
                    help="initramfs (default: out/microbeam.cpio)")
-    p.add_argument("--port", type=_port, default=8080,
-                   help="host port on 127.0.0.1 forwarded to the guest's 8080 (default 8080)")
-    p.add_argument("--memory", type=_positive, default=128, help="guest MiB (default 128)")
+    p.add_argument("--port", type=_port, default=None, metavar="P",
+                   help="short for --forward P:8080")
+    p.add_argument("--forward", type=_forward, action="append", default=[],
+                   metavar="HOST:GUEST",
+                   help="forward 127.0.0.1:HOST to the guest's TCP port GUEST; repeatable "
+                        "(default, when neither this nor --port is given: 8080:8080)")
+    p.add_argument("--memory", type=_positive, default=128, metavar="MiB",
+                   help="guest memory (default 128; below what the image needs is refused "
+                        "with the minimum)")
     p.add_argument("--smp", type=_positive, default=2, help="guest CPUs (default 2)")
     p.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm")
     p.add_argument("--append", default="", metavar="EXTRA",
@@ -51,8 +71,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--console-log", metavar="FILE", default=None,
                    help="also write the serial console to FILE (appended)")
     p.add_argument("--debug-exit", action="store_true",
-                   help="add isa-debug-exit (0xf4) and microbeam.debug_exit=1; exit with "
-                        "the status the guest reports")
+                   help="have the guest report the BEAM's status on isa-debug-exit even "
+                        "with an exit policy other than poweroff (with poweroff, the "
+                        "default, it always does)")
     p.add_argument("--allow-reboot", action="store_true",
                    help="let a guest reboot restart it (default: QEMU ends, -no-reboot)")
     p.add_argument("--stop-timeout", type=float, default=20.0, metavar="SECONDS",
@@ -61,7 +82,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="microbeam",
         description="Build and run MicroBEAM microVM images (out/bzImage + "
                     "out/microbeam.cpio).")
@@ -87,7 +108,11 @@ def parser() -> argparse.ArgumentParser:
                         "in the guest and exit with its status: 0 for ok/true/{ok, _}, 1 for "
                         "another value, 2 for an exception (or EXPR's own erlang:halt(N)); "
                         "e.g. 'my_tests:run()'")
-    sub.add_parser("size", help="print out/size-report.json as a table")
+    sz = sub.add_parser("size", help="the image's sizes: kernel, initramfs compressed and "
+                                     "unpacked, against the 8 MiB target")
+    sz.add_argument("image", nargs="?", type=Path, default=None, metavar="DIR",
+                    help="an image directory holding size-report.json, e.g. "
+                         "out/release-NAME (default: out/)")
     be = sub.add_parser("bench", help="setup + build + benchmark against the Debian baseline "
                                       "(table, out/bench.json, out/bench.svg)")
     be.add_argument("--quick", action="store_true",
@@ -140,15 +165,23 @@ def _add_vmm_config(sub) -> None:
     v.add_argument("--out", default=None, metavar="FILE", help="write here (default: stdout)")
 
 
+def forwards(args) -> list:
+    """(host, guest) ports: --port P (P:8080) and each --forward; 8080:8080 if none."""
+    fwds = ([(args.port, qemucmd.GUEST_HTTP_PORT)] if args.port is not None else [])
+    fwds += args.forward
+    return fwds or [(8080, qemucmd.GUEST_HTTP_PORT)]
+
+
 def vm_config(args) -> qemucmd.VMConfig:
-    """The VMConfig a `run`/`demo` invocation asks for (accelerator still unresolved)."""
+    """The VMConfig a `run`/`demo` invocation asks for (accelerator still unresolved).
+    The guest reports the BEAM's status unless its exit policy keeps it up."""
     kernel = args.kernel if args.kernel is not None else paths.default_kernel()
     initrd = args.initrd if args.initrd is not None else paths.default_initrd()
     return qemucmd.VMConfig(
-        kernel=str(kernel), initrd=str(initrd), host_port=args.port, memory=args.memory,
+        kernel=str(kernel), initrd=str(initrd), forwards=forwards(args), memory=args.memory,
         smp=args.smp, machine=args.machine, append=args.append, accel="tcg",
-        debug_exit=args.debug_exit, no_reboot=not args.allow_reboot,
-        private_net=args.net, guest_ip=args.guest_ip)
+        debug_exit=args.debug_exit or qemucmd.status_by_default(args.append),
+        no_reboot=not args.allow_reboot, private_net=args.net, guest_ip=args.guest_ip)
 
 
 def _ctest_extra(args):
@@ -186,7 +219,7 @@ def dispatch(args) -> int:
         from . import soak
         return soak.main(args.seconds, args.out or paths.out_dir())
     if args.command == "size":
-        return size.show(paths.size_report())
+        return size.show(size.report_path(args.image, paths.out_dir()))
     if args.command == "vmm-config":
         from . import vmm_config
         return vmm_config.cli(args, paths.out_dir(), proc.say)
