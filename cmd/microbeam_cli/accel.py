@@ -191,9 +191,9 @@ def probe(kernel, initrd, machine: str = "microvm", memory: int = PROBE_MEMORY, 
         return ProbeResult(True, f"the kernel reached PID 1 under KVM in {took:.1f} s", True)
     if p.returncode is not None and p.returncode != -9 and took < timeout:
         died = f"QEMU {qemucmd.describe_exit(p.returncode)} under KVM: {first_line(err)}"
-        # Before any console output it is KVM; after, it may be the image.
-        return ProbeResult(False, died, not watch.output.is_set())
-    if not watch.output.is_set():
+        # Before the kernel's first line it is KVM; after, it may be the image.
+        return ProbeResult(False, died, not watch.kernel.is_set())
+    if not watch.kernel.is_set():
         return ProbeResult(False, f"under KVM the kernel printed nothing in {timeout:g} s", True)
     return ProbeResult(False, f"under KVM the kernel did not reach PID 1 in {timeout:g} s", False)
 

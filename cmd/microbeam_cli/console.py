@@ -1,5 +1,6 @@
-"""What a guest's serial console tells the host: any output at all, PID 1 reached (its
-first `microbeam: ` line), a kernel panic.
+"""What a guest's serial console tells the host: any output at all (a PC firmware prints
+too), the kernel's first line, PID 1 reached (its first `microbeam: ` line), a kernel
+panic.
 
 Lines from PID 1 reach the console through the kernel log (level notice), with the
 kernel's timestamp in front (CONFIG_PRINTK_TIME).
@@ -8,6 +9,7 @@ kernel's timestamp in front (CONFIG_PRINTK_TIME).
 import re
 import threading
 
+KERNEL_LINE = re.compile(rb"Linux version \d")
 PID1_LINE = re.compile(rb"(?m)^(?:\[[ 0-9.]+\] )?microbeam: ")
 PANIC_LINE = re.compile(rb"Kernel panic - not syncing: ([^\r\n]*)")
 
@@ -28,13 +30,14 @@ def quiet(append: str) -> bool:
 
 
 class Watch:
-    """Fed the console's bytes as they come (from any thread); `pid1` and `output` are
-    threading.Events, `panic` the panic message once one was printed."""
+    """Fed the console's bytes as they come (from any thread); `output`, `kernel` and
+    `pid1` are threading.Events, `panic` the panic message once one was printed."""
 
     KEEP = 4096                       # bytes kept across feeds, for lines split in two
 
     def __init__(self):
         self.output = threading.Event()
+        self.kernel = threading.Event()
         self.pid1 = threading.Event()
         self.panic = None
         self._tail = b""
@@ -46,6 +49,8 @@ class Watch:
         with self._lock:
             self.output.set()
             text = self._tail + data
+            if not self.kernel.is_set() and KERNEL_LINE.search(text):
+                self.kernel.set()
             if not self.pid1.is_set() and PID1_LINE.search(text):
                 self.pid1.set()
             if self.panic is None:

@@ -14,6 +14,7 @@ Debian tools, which the build installs).
 import bz2
 import gzip
 import lzma
+import math
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ INODE_COST = 1024
 # initramfs holds DEMO_FILES_MIB of files (its /init and release, in pages). What is
 # left is what the kernel and a started BEAM need besides the files.
 DEMO_FLOOR_MIB = 48
-DEMO_FILES_MIB = 8.5
+DEMO_FILES_MIB = 9.8
 KERNEL_AND_BEAM_MIB = DEMO_FLOOR_MIB - DEMO_FILES_MIB
 
 
@@ -149,4 +150,4 @@ def contents(path) -> Contents:
 def minimum_memory_mib(c: Contents) -> int:
     """The smallest guest memory (MiB) this initramfs can boot and serve in: its files
     plus what the kernel and the BEAM need (measured), rounded up."""
-    return int(-(-(c.ram_bytes / MiB + KERNEL_AND_BEAM_MIB) // 1))
+    return math.ceil(round(c.ram_bytes / MiB + KERNEL_AND_BEAM_MIB, 3))

@@ -43,9 +43,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kernel", type=Path, default=None,
+    p.add_argument("--kernel", type=Path, default=None, metavar="FILE",
                    help="kernel image (default: out/bzImage)")
-    p.add_argument("--initrd", type=Path, default=None,
+    p.add_argument("--initrd", type=Path, default=None, metavar="FILE",
                    help="initramfs (default: out/microbeam.cpio)")
     p.add_argument("--port", type=_port, default=None, metavar="P",
                    help="short for --forward P:8080")
@@ -56,8 +56,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory", type=_positive, default=128, metavar="MiB",
                    help="guest memory (default 128; below what the image needs is refused "
                         "with the minimum)")
-    p.add_argument("--smp", type=_positive, default=2, help="guest CPUs (default 2)")
-    p.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm")
+    p.add_argument("--smp", type=_positive, default=2, metavar="N", help="guest CPUs (default 2)")
+    p.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm",
+                   metavar="microvm|q35", help="QEMU machine (default microvm)")
     p.add_argument("--append", default="", metavar="EXTRA",
                    help="extra kernel command line parameters")
     p.add_argument("--net", default=None, metavar="mcast:GROUP:PORT",
@@ -67,7 +68,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guest-ip", default=None, metavar="ADDR/PREFIX",
                    help="the guest's address on --net (the kernel's ip=), e.g. 192.168.100.2/24")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
-                   help="auto = KVM if a short probe guest runs under it, else TCG")
+                   metavar="auto|kvm|tcg",
+                   help="auto (default): KVM where this kernel, booted under it once, reaches "
+                        "PID 1 (the verdict is remembered), else TCG; a KVM start that dies "
+                        "or stays silent boots again under TCG. kvm/tcg (or "
+                        "MICROBEAM_ACCEL=kvm|tcg): that one, no fallback")
     p.add_argument("--console-log", metavar="FILE", default=None,
                    help="also write the serial console to FILE (appended)")
     p.add_argument("--debug-exit", action="store_true",
@@ -101,7 +106,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--jobs", "-j", type=_positive, default=None)
     t.add_argument("ctest_args", nargs=argparse.REMAINDER,
                    help="after --: more ctest arguments (e.g. -- -R boot)")
-    r = sub.add_parser("run", help="boot the image in QEMU, console on the terminal")
+    r = sub.add_parser(
+        "run", help="boot the image in QEMU, console on the terminal",
+        description="Boot out/bzImage + out/microbeam.cpio (or --kernel/--initrd) in QEMU "
+                    "with the serial console on the terminal. Ctrl-C powers the guest down. "
+                    "Exits with the BEAM's status: 0 for halt(0) or a clean stop, N for "
+                    f"halt(N), {qemucmd.PANIC_STATUS} for a kernel panic. See cmd/README.md.")
     _add_run_options(r)
     r.add_argument("--eval", metavar="EXPR", default=None,
                    help="after the release has started, evaluate the Erlang expression EXPR "

@@ -278,8 +278,8 @@ def _watch_start(p, watch, err, cfg, session) -> Optional[str]:
         watch.pid1.wait(0.05)
     if session.requests or not see_pid1:
         return None
-    what = "printed nothing" if not watch.output.is_set() else "printed no PID 1 line"
-    return f"under KVM the guest {what} in {accel_mod.PROBE_TIMEOUT:g} s"
+    what = "kernel printed nothing" if not watch.kernel.is_set() else "guest printed no PID 1 line"
+    return f"under KVM the {what} in {accel_mod.PROBE_TIMEOUT:g} s"
 
 
 def _serve(p, qmp, session: _Session) -> Optional[int]:

@@ -31,7 +31,7 @@ def image_rows(report: dict) -> list:
     total = report["total"]
     how = report.get("initramfs_compression")
     return [("kernel (bzImage)", report["kernel"], report["kernel"] / total),
-            (f"initramfs, compressed{f' ({how})' if how else ''}",
+            (f"initramfs, compressed{f' with {how}' if how else ''}",
              report["initramfs_compressed"], report["initramfs_compressed"] / total)]
 
 
@@ -64,7 +64,7 @@ def table(report: dict) -> str:
 
     def line(name, size, share=None):
         pct = f"{100.0 * share:5.1f}%" if share is not None else ""
-        return f"{name:<{width}}  {size:>12,}  {size / MiB:>8.2f}  {pct:>6}"
+        return f"{name:<{width}}  {size:>12,}  {size / MiB:>8.2f}  {pct:>6}".rstrip()
 
     rule = f"{'-' * width}  {'-' * 12}  {'-' * 8}  {'-' * 6}"
     total = report["total"]

@@ -218,14 +218,18 @@ class Guest:
         if console.quiet(self.append):
             return None         # PID 1's lines do not reach the console: nothing to watch
         deadline = time.monotonic() + accel_mod.PROBE_TIMEOUT
+        text = b""
         while time.monotonic() < deadline:
-            if console.PID1_LINE.search(self.console_path.read_bytes()):
+            text = self.console_path.read_bytes()
+            if console.PID1_LINE.search(text):
                 return None
             if not self.running():
                 return (f"QEMU {qemucmd.describe_exit(self.returncode)} under KVM before PID 1: "
                         f"{accel_mod.first_line(self.qemu_stderr().encode())}")
             time.sleep(0.05)
-        return f"under KVM the guest printed no PID 1 line in {accel_mod.PROBE_TIMEOUT:g} s"
+        what = ("kernel printed nothing" if not console.KERNEL_LINE.search(text)
+                else "guest printed no PID 1 line")
+        return f"under KVM the {what} in {accel_mod.PROBE_TIMEOUT:g} s"
 
     @property
     def console_path(self) -> Path:

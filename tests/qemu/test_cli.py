@@ -382,7 +382,7 @@ class SizeReport(unittest.TestCase):
 
     def test_image_rows_share_what_the_vmm_loads_labelled_compressed(self):
         self.assertEqual(size.image_rows(self.REPORT), [
-            ("kernel (bzImage)", 2048, 0.5), ("initramfs, compressed (lz4 (legacy))", 2048, 0.5)])
+            ("kernel (bzImage)", 2048, 0.5), ("initramfs, compressed with lz4 (legacy)", 2048, 0.5)])
 
     def test_unpacked_rows_are_the_files_with_the_rest_as_other(self):
         self.assertEqual(size.unpacked_rows(self.REPORT), [
@@ -589,8 +589,11 @@ class Outcomes(unittest.TestCase):
 class ConsoleWatch(unittest.TestCase):
     def test_pid1_line_and_panic_across_chunks(self):
         w = console.Watch()
-        w.feed(b"[    0.1] Linux version 6.1 (microbeam@microbeam)\n[    0.3] micro")
+        w.feed(b"SeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n")
         self.assertTrue(w.output.is_set())
+        self.assertFalse(w.kernel.is_set())
+        w.feed(b"[    0.1] Linux version 6.1 (microbeam@microbeam)\n[    0.3] micro")
+        self.assertTrue(w.kernel.is_set())
         self.assertFalse(w.pid1.is_set())
         w.feed(b"beam: unknown key microbeam.accel_probe\n")
         self.assertTrue(w.pid1.is_set())
@@ -785,7 +788,7 @@ class KvmFallback(unittest.TestCase):
         with mock.patch.object(accel, "PROBE_TIMEOUT", 1.0):
             rc, _, err = self.run_cli(FAKE_QEMU_KVM="silent")
         self.assertEqual((rc, self.fake.accels()), (0, ["kvm", "tcg"]))
-        self.assertIn("microbeam: under KVM the guest printed nothing in 1 s: booting again "
+        self.assertIn("microbeam: under KVM the kernel printed nothing in 1 s: booting again "
                       "under TCG", err)
 
     def test_forced_kvm_fails_loudly(self):

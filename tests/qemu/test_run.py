@@ -96,7 +96,7 @@ class Run(unittest.TestCase):
         except OSError:
             pass     # the guest may go before it answers
         self.assertEqual(self.finish(p), 3, self.said()[-5:])
-        self.assertIn("the BEAM halted (status 3)", self.console())
+        self.assertIn("demo: halting with 3", self.console())
         self.assertEqual(self.said()[-1], "microbeam: the BEAM ended with status 3; exit status 3")
 
     def test_ctrl_c_is_a_clean_stop_with_status_0(self):
