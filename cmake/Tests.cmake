@@ -24,8 +24,10 @@ add_test(NAME demo_exunit
 
 # The real /init as PID 1 of new namespaces on the host: signals, exit paths, reaping.
 add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test_namespace)
+# The CLI: its pure parts, then `microbeam run` end to end (a few short TCG boots), and
+# the stand-ins for Firecracker and cloud-hypervisor (tests/qemu/test_vmm_standins.py).
 add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.qemu.test_vmm_config
-  tests.qemu.test_vmm_standins)
+                                                      tests.qemu.test_run tests.qemu.test_vmm_standins)
 add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
 # The fault matrix in QEMU: one boot a fault, each timed into out/fault-matrix.json.
 add_test(NAME fault_matrix COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_faults)
