@@ -3,8 +3,8 @@ must at least be for it.
 
 The kernel unpacks the initramfs into its RAM-backed root file system and keeps every
 file there for the life of the guest, so the files' bytes (whole pages) are RAM the
-BEAM never gets. The rest of a guest's needs (the kernel, the BEAM's code, heaps and
-allocators) was measured: see KERNEL_AND_BEAM_MIB.
+BEAM never gets. The rest was measured (see BASE_MIB): the kernel and ERTS, plus the
+release's code once loaded, which grows with its .beam files.
 
 Reads the newc format the kernel reads, uncompressed or compressed with what the
 kernel decodes (gzip, xz, bzip2 with the standard library; lz4 and zstd with their
@@ -29,13 +29,20 @@ TRAILER = "TRAILER!!!"
 # dentry, the name), rounded up.
 INODE_COST = 1024
 
-# The measured floor of the demo (`microbeam bench`: the smallest -m that boots and
-# serves 1,000 requests, README "Benchmark") was 48 MiB, with 47 MiB failing; the demo's
-# initramfs holds DEMO_FILES_MIB of files (its /init and release, in pages). What is
-# left is what the kernel and a started BEAM need besides the files.
-DEMO_FLOOR_MIB = 48
-DEMO_FILES_MIB = 9.8
-KERNEL_AND_BEAM_MIB = DEMO_FLOOR_MIB - DEMO_FILES_MIB
+# The memory floor (the smallest -m that boots and serves 1,000 requests under TCG;
+# `microbeam bench`'s bisection at 1 MiB, on 2026-11-28) of three images with the same
+# kernel and /init:
+#
+#   image                                   files in RAM   .beam files   floor (fails at)
+#   the demo (Elixir: elixir, compiler)         9.80 MiB      3.09 MiB     48 MiB (47)
+#   examples/hello_erlang (kernel, stdlib)      7.10 MiB      1.49 MiB     41 MiB (40)
+#   the same with compiler and sasl             7.94 MiB      2.10 MiB     43 MiB (42)
+#
+# Floor less files: 38.2, 33.9, 35.1 MiB, growing with the code the BEAM loads. This
+# line, BASE_MIB + CODE_FACTOR x .beam MiB, gives each of the three its floor exactly
+# (rounded up): 47.2, 40.5, 42.9.
+BASE_MIB = 29.7                  # the kernel and ERTS, before any code of the release
+CODE_FACTOR = 2.5                # MiB of RAM per MiB of (gzipped) .beam files
 
 
 class InitrdError(ValueError):
@@ -48,10 +55,15 @@ class Contents:
     file_bytes: int                # the regular files' data
     entries: int                   # files, directories, links, devices
     ram_bytes: int                 # what they take in the root file system
+    beam_bytes: int = 0            # the .beam files among them
 
     @property
     def ram_mib(self) -> float:
         return self.ram_bytes / MiB
+
+    @property
+    def beam_mib(self) -> float:
+        return self.beam_bytes / MiB
 
 
 # (magic, name, how to decompress: a function of bytes, or a tool's argv)
@@ -103,7 +115,7 @@ def _align4(n: int) -> int:
 def parse_newc(raw: bytes) -> Contents:
     """Walks the newc archive(s) in RAW (the kernel accepts several back to back, with
     zero padding between): what they hold."""
-    pos = files = entries = ram = 0
+    pos = files = entries = ram = beams = 0
     while pos < len(raw):
         if raw[pos] == 0:          # padding between archives
             pos += 1
@@ -132,7 +144,10 @@ def parse_newc(raw: bytes) -> Contents:
         if mode & 0o170000 == 0o100000:         # regular file
             files += filesize
             ram += -(-filesize // PAGE) * PAGE
-    return Contents(archive_bytes=len(raw), file_bytes=files, entries=entries, ram_bytes=ram)
+            if name.endswith(".beam"):
+                beams += filesize
+    return Contents(archive_bytes=len(raw), file_bytes=files, entries=entries, ram_bytes=ram,
+                    beam_bytes=beams)
 
 
 def contents(path) -> Contents:
@@ -147,7 +162,18 @@ def contents(path) -> Contents:
         raise InitrdError(f"{path}: {e}") from None
 
 
+def code_mib(c: Contents) -> float:
+    """RAM the release's code takes once loaded (measured, see CODE_FACTOR)."""
+    return CODE_FACTOR * c.beam_mib
+
+
 def minimum_memory_mib(c: Contents) -> int:
-    """The smallest guest memory (MiB) this initramfs can boot and serve in: its files
-    plus what the kernel and the BEAM need (measured), rounded up."""
-    return math.ceil(round(c.ram_bytes / MiB + KERNEL_AND_BEAM_MIB, 3))
+    """The smallest guest memory (MiB) this initramfs can boot and serve in: its files,
+    its code loaded, the kernel and ERTS (measured), rounded up."""
+    return math.ceil(round(c.ram_mib + code_mib(c) + BASE_MIB, 3))
+
+
+def need_line(c: Contents) -> str:
+    """Why minimum_memory_mib(c), for one line."""
+    return (f"{c.ram_mib:.1f} MiB of files that stay in RAM + {code_mib(c):.1f} MiB for "
+            f"its {c.beam_mib:.1f} MiB of .beam code + {BASE_MIB:g} MiB for the kernel and ERTS")

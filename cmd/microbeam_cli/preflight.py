@@ -18,8 +18,7 @@ def check_memory(cfg: qemucmd.VMConfig) -> None:
     if cfg.memory < need:
         raise ValueError(
             f"--memory {cfg.memory}: this image needs at least {need} MiB "
-            f"({contents.ram_mib:.1f} MiB of initramfs files stay in RAM, plus "
-            f"{initrd_mod.KERNEL_AND_BEAM_MIB:g} MiB measured for the kernel and the BEAM)")
+            f"({initrd_mod.need_line(contents)})")
 
 
 def port_in_use(host: str, port: int) -> bool:

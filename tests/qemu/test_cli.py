@@ -460,7 +460,7 @@ class Initramfs(unittest.TestCase):
 
     def test_contents_of_a_plain_archive(self):
         c = initrd.parse_newc(newc(self.ENTRIES))
-        self.assertEqual((c.file_bytes, c.entries), (5010, 4))
+        self.assertEqual((c.file_bytes, c.entries, c.beam_bytes), (5010, 4, 10))
         self.assertEqual(c.ram_bytes, 3 * 4096 + 4 * initrd.INODE_COST)
 
     def test_compressed_and_concatenated(self):
@@ -492,12 +492,16 @@ class Initramfs(unittest.TestCase):
             with self.assertRaisesRegex(initrd.InitrdError, "No such file"):
                 initrd.contents(Path(d) / "missing")
 
-    def test_minimum_memory_is_files_plus_the_measured_rest(self):
-        c = initrd.Contents(0, 0, 0, ram_bytes=int(initrd.DEMO_FILES_MIB * initrd.MiB))
-        self.assertEqual(initrd.minimum_memory_mib(c), initrd.DEMO_FLOOR_MIB)
-        c = initrd.Contents(0, 0, 0, ram_bytes=20 * initrd.MiB + 1)
-        self.assertEqual(initrd.minimum_memory_mib(c),
-                         math.ceil(20 + initrd.KERNEL_AND_BEAM_MIB + 1e-6))
+    def test_minimum_memory_gives_the_measured_floors(self):
+        # (files in RAM, .beam files, measured floor) of the three images in initrd.py
+        for ram, beams, floor in ((9.80, 3.089, 48), (7.10, 1.492, 41), (7.94, 2.098, 43)):
+            c = initrd.Contents(0, 0, 0, ram_bytes=int(ram * initrd.MiB),
+                                beam_bytes=int(beams * initrd.MiB))
+            self.assertEqual(initrd.minimum_memory_mib(c), floor, (ram, beams))
+        c = initrd.Contents(0, 0, 0, ram_bytes=20 * initrd.MiB, beam_bytes=2 * initrd.MiB)
+        self.assertEqual(initrd.minimum_memory_mib(c), math.ceil(20 + 5 + initrd.BASE_MIB))
+        self.assertEqual(initrd.need_line(c), "20.0 MiB of files that stay in RAM + 5.0 MiB for "
+                         f"its 2.0 MiB of .beam code + {initrd.BASE_MIB:g} MiB for the kernel and ERTS")
 
 
 class Preflight(unittest.TestCase):
@@ -512,9 +516,10 @@ class Preflight(unittest.TestCase):
 
     def test_memory_below_the_image_minimum_is_one_line_with_the_minimum(self):
         c = cfg(initrd=str(self.d / "big.cpio"), memory=48)
-        need = math.ceil(30 + 2 * initrd.INODE_COST / initrd.MiB + initrd.KERNEL_AND_BEAM_MIB)
+        need = math.ceil(30 + 2 * initrd.INODE_COST / initrd.MiB + initrd.BASE_MIB)
         with self.assertRaisesRegex(ValueError, rf"^--memory 48: this image needs at least "
-                                                rf"{need} MiB \(30\.0 MiB of initramfs files"):
+                                                rf"{need} MiB \(30\.0 MiB of files that stay in RAM "
+                                                rf"\+ 0\.0 MiB for its 0\.0 MiB of \.beam code"):
             preflight.check_memory(c)
         preflight.check_memory(cfg(initrd=str(self.d / "big.cpio"), memory=need))
 

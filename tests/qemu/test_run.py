@@ -137,13 +137,13 @@ class Run(unittest.TestCase):
         self.assertRegex(said[-1], r"^microbeam: the guest's kernel panicked: .+; exit status 70$")
 
     def test_too_little_memory_is_one_line_with_the_minimum(self):
-        need = initrd.minimum_memory_mib(initrd.contents(INITRD))
+        contents = initrd.contents(INITRD)
+        need = initrd.minimum_memory_mib(contents)
         p = self.start("--memory", str(need - 1))
         self.assertEqual(self.finish(p, 30), 1)
         self.assertEqual(self.said(), [
             f"microbeam: error: --memory {need - 1}: this image needs at least {need} MiB "
-            f"({initrd.contents(INITRD).ram_mib:.1f} MiB of initramfs files stay in RAM, plus "
-            f"{initrd.KERNEL_AND_BEAM_MIB:g} MiB measured for the kernel and the BEAM)"])
+            f"({initrd.need_line(contents)})"])
 
     def test_host_port_in_use_is_one_line_before_qemu(self):
         with socket.socket() as busy:
