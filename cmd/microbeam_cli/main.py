@@ -118,6 +118,11 @@ def parser() -> argparse.ArgumentParser:
                         "in the guest and exit with its status: 0 for ok/true/{ok, _}, 1 for "
                         "another value, 2 for an exception (or EXPR's own erlang:halt(N)); "
                         "e.g. 'my_tests:run()'")
+    sub.add_parser("tsc-hint", help="print the kernel parameters a microvm guest needs under "
+                   "TCG (tsc_early_khz=, lpj=, tsc=reliable) for this host",
+                   description="Print `tsc_early_khz=N lpj=L tsc=reliable` for this host's TSC: "
+                               "what `-M microvm` needs on the kernel command line under TCG "
+                               "(docs/kernel-cmdline.md, \"Plain QEMU\").")
     sz = sub.add_parser("size", help="the image's sizes: kernel, initramfs compressed and "
                                      "unpacked, against the 8 MiB target")
     sz.add_argument("image", nargs="?", type=Path, default=None, metavar="DIR",
@@ -228,6 +233,14 @@ def dispatch(args) -> int:
     if args.command == "soak":
         from . import soak
         return soak.main(args.seconds, args.out or paths.out_dir())
+    if args.command == "tsc-hint":
+        from . import hosttsc
+        khz = hosttsc.tsc_khz()
+        if not khz:
+            proc.say("tsc-hint: cannot measure this host's TSC frequency")
+            return 1
+        print(hosttsc.hint(khz))
+        return 0
     if args.command == "size":
         return size.show(size.report_path(args.image, paths.out_dir()))
     if args.command == "vmm-config":
