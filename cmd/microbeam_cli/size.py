@@ -30,6 +30,9 @@ def table(report: dict) -> str:
     lines.append(rule)
     total = report["total"]
     lines.append(f"{'total':<{width}}  {total:>12,}  {total / 1024:>10.1f}  {'100.0%':>6}")
+    if report.get("release_erts_not_used"):
+        lines.append(f"not used: {', '.join(report['release_erts_not_used'])} from the release "
+                     "(the ERTS is inside /init)")
     return "\n".join(lines)
 
 

@@ -101,8 +101,9 @@ class Guest:
     def __init__(self, kernel, initrd, append="", memory=128, smp=2, machine="microvm",
                  port=None, debug_exit=False, accel="auto", no_reboot=True,
                  qemu=qemucmd.QEMU, keep_workdir=False, machine_opts="", extra_args=(),
-                 private_net=None, guest_ip=None):
+                 private_net=None, guest_ip=None, extra_forwards=()):
         self.kernel, self.initrd = str(kernel), str(initrd)
+        self.extra_forwards = list(extra_forwards)   # (host_port, guest_port) besides 8080
         self.append, self.memory, self.smp, self.machine = append, memory, smp, machine
         self.requested_port = port
         self.port = port
@@ -141,7 +142,8 @@ class Guest:
             accel=self.accel, debug_exit=self.debug_exit, no_reboot=self.no_reboot,
             qmp_socket=str(self.workdir / "qmp.sock"), serial="stdio",
             machine_opts=self.machine_opts, extra_args=self.extra_args,
-            tsc_khz=self.tsc_khz, private_net=self.private_net, guest_ip=self.guest_ip)
+            tsc_khz=self.tsc_khz, private_net=self.private_net, guest_ip=self.guest_ip,
+            extra_forwards=self.extra_forwards)
 
     def launch(self, attempts=3) -> None:
         for name in (self.kernel, self.initrd):

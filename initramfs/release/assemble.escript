@@ -609,7 +609,7 @@ verify_instr({path, Dirs}, _Path, _Apps, Dest, BootFile) ->
      end || Dir <- Dirs];
 verify_instr({primLoad, Mods}, Path, _Apps, _Dest, BootFile) ->
     [lists:any(fun(D) -> filelib:is_regular(filename:join(D, atom_to_list(M) ++ ".beam")) end, Path)
-         orelse fail("~ts loads module ~tp, which is not in the staged release", [BootFile, M])
+         orelse fail("~ts loads module ~tp, which has no .beam in the release's applications", [BootFile, M])
      || M <- Mods],
     Path;
 verify_instr({apply, {application, F, [AppArg | _]}}, Path, Apps, _Dest, BootFile)
