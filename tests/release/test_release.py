@@ -395,9 +395,14 @@ class SystoolsTarReleaseBoots(unittest.TestCase):
         subprocess.run([str(REPO / "examples" / "hello_erlang" / "build_tar.sh"), str(tmp / "rel")],
                        check=True, capture_output=True, timeout=300)
         self.assertFalse((tmp / "rel" / "releases" / "start_erl.data").exists())
-        log = build_image(tmp / "rel", tmp / "images")
+        env_file = tmp / "app.env"
+        env_file.write_text("# the release's environment, in the image\nFROM_FILE=1\n")
+        log = build_image(tmp / "rel", tmp / "images", "--env-file", str(env_file))
         self.assertIn("erts-13.1.5 in the release: not used", log)
         self.assertIn("[release 6/6] hard lines", log)
+        listing = subprocess.run(f"lz4 -dcq {tmp / 'images' / 'microbeam.cpio'} | cpio -itv --quiet",
+                                 shell=True, capture_output=True, text=True, check=True).stdout
+        self.assertRegex(listing, r"(?m)^-rw------- .* /?etc/microbeam.env$")
         report = json.loads((tmp / "images" / "size-report.json").read_text())
         self.assertEqual(report.get("release_erts_not_used"), ["erts-13.1.5"])
         with Guest.start(tmp / "images" / "bzImage", tmp / "images" / "microbeam.cpio", append="panic=-1",
@@ -422,15 +427,22 @@ class MixRuntimeConfigRelease(unittest.TestCase):
         subprocess.run([str(REPO / "examples" / "greeting_elixir" / "build.sh"), str(tmp / "rel")],
                        check=True, capture_output=True, timeout=600,
                        env=dict(os.environ, HEX_OFFLINE="1"))
-        env_file = tmp / "app.env"
-        env_file.write_text(f"# secrets stay off the kernel command line\nSECRET_KEY_BASE={SECRET}\n"
-                            "GREETING=from the env file\n")
-        log = build_image(tmp / "rel", tmp / "images", "--env-file", str(env_file))
+        log = build_image(tmp / "rel", tmp / "images")
         self.assertIn("erts-13.1.5 in the release: not used", log)
+        # Secrets in a second initramfs in front of the image (docs/kernel-cmdline.md).
+        secrets = tmp / "secrets"
+        (secrets / "etc").mkdir(parents=True)
+        (secrets / "etc" / "microbeam.env").write_text(
+            f"# secrets stay off the kernel command line\nSECRET_KEY_BASE={SECRET}\nGREETING=from the env file\n")
+        (secrets / "etc" / "microbeam.env").chmod(0o600)
+        archive = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--quiet"], cwd=secrets,
+                                 input=b"etc\netc/microbeam.env\n", capture_output=True, check=True).stdout
+        initrd = tmp / "boot.cpio"
+        initrd.write_bytes(archive + (tmp / "images" / "microbeam.cpio").read_bytes())
         port = free_port()
         append = ('panic=-1 "microbeam.env=GREETING=hello from the kernel command line" '
                   "microbeam.env=PORT=8081 microbeam.env=1BAD=x")
-        with Guest.start(tmp / "images" / "bzImage", tmp / "images" / "microbeam.cpio", append=append,
+        with Guest.start(tmp / "images" / "bzImage", initrd, append=append,
                          memory=128, accel=ACCEL, extra_forwards=[(port, 8081)]) as g:
             body = wait_http(self, g, port)
             try:  # the port came from the environment: nothing listens on the default
