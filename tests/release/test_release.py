@@ -466,6 +466,25 @@ class MixRuntimeConfigRelease(unittest.TestCase):
         self.assertNotIn("Kernel panic", console)
         self.assertNotIn(SECRET, console)
 
+    def test_runtime_exs_without_the_restart(self):
+        """Mix 1.14's default, reboot_system_after_config: false: the provider runs
+        runtime.exs in place (it still reads RELEASE_SYS_CONFIG and RELEASE_ROOT)."""
+        tmp = Path(tempfile.mkdtemp(prefix="microbeam-greeting-norestart-"))
+        src = tmp / "src"
+        shutil.copytree(REPO / "examples" / "greeting_elixir", src)
+        mix = src / "mix.exs"
+        mix.write_text(mix.read_text().replace("reboot_system_after_config: true",
+                                               "reboot_system_after_config: false"))
+        subprocess.run([str(src / "build.sh"), str(tmp / "rel")], check=True, capture_output=True, timeout=600)
+        self.assertIn("RUNTIME_CONFIG=false", (tmp / "rel" / "releases" / "0.1.0" / "sys.config").read_text())
+        build_image(tmp / "rel", tmp / "images")
+        with Guest.start(tmp / "images" / "bzImage", tmp / "images" / "microbeam.cpio", accel=ACCEL, memory=128,
+                         append='panic=-1 microbeam.env_b64=GREETING=c2F5ICJoaSI=') as g:
+            body = wait_http(self, g, g.port)
+        self.assertIn('say "hi"\nport=8080', body)
+        self.assertIn("config_provider_booted=nil", body)
+        self.assertIn("sys_config=/release/releases/0.1.0/sys ", body)
+
 
 if __name__ == "__main__":
     unittest.main()
