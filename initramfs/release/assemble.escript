@@ -415,7 +415,8 @@ stage_app(App, Vsn, Src, Dest, Compress) ->
     Ebin = filename:join(AppDir, "ebin"),
     Beams = stage_beam_dir(filename:join(Src, "ebin"), Dest, Ebin, Compress),
     copy(filename:join([Src, "ebin", AppFile]), Dest, filename:join(Ebin, AppFile)),
-    Priv = copy_tree(filename:join(Src, "priv"), Dest, filename:join(AppDir, "priv")),
+    Linked = [F || {A, F} <- ?LINKED_NIFS, A =:= App],
+    Priv = copy_tree(filename:join(Src, "priv"), Dest, filename:join(AppDir, "priv"), Linked),
     [{filename:join(Ebin, AppFile), 8#644} | Beams ++ Priv].
 
 stage_beam_dir(SrcDir, Dest, RelDir, Compress) ->
@@ -469,25 +470,32 @@ beam_error(File, Why) when is_tuple(Why), tuple_size(Why) >= 2 ->
     fail("invalid .beam: ~ts", [string:trim(lists:flatten(Text))]);
 beam_error(File, Why) -> fail("invalid .beam ~ts: ~tp", [File, Why]).
 
-copy_tree(Src, Dest, Rel) ->
+%% LINKED: file names left out (NIFs that /init has linked in, ?LINKED_NIFS).
+copy_tree(Src, Dest, Rel, Linked) ->
     case filelib:is_dir(Src) of
         false -> [];
         true ->
             {ok, Names} = file:list_dir(Src),
-            lists:append([copy_entry(filename:join(Src, N), Dest, filename:join(Rel, N))
+            lists:append([copy_entry(filename:join(Src, N), Dest, filename:join(Rel, N), Linked)
                           || N <- lists:sort(Names)])
     end.
 
-copy_entry(Src, Dest, Rel) ->
+copy_entry(Src, Dest, Rel, Linked) ->
     case file:read_file_info(Src) of
-        {ok, #file_info{type = directory}} -> copy_tree(Src, Dest, Rel);
-        {ok, #file_info{type = regular, mode = Mode}} ->
-            copy(Src, Dest, Rel),
-            Exec = Mode band 8#111 =/= 0,
-            [{Rel, case Exec of true -> 8#755; false -> 8#644 end}];
+        {ok, #file_info{type = directory}} -> copy_tree(Src, Dest, Rel, Linked);
+        {ok, #file_info{type = regular}} ->
+            case lists:member(filename:basename(Src), Linked) of
+                true -> [];
+                false -> copy_file(Src, Dest, Rel)
+            end;
         {ok, _} -> fail("~ts is neither a file nor a directory", [Src]);
         {error, Reason} -> fail_file(Src, Reason)
     end.
+
+copy_file(Src, Dest, Rel) ->
+    {ok, #file_info{mode = Mode}} = file:read_file_info(Src),
+    copy(Src, Dest, Rel),
+    [{Rel, case Mode band 8#111 =/= 0 of true -> 8#755; false -> 8#644 end}].
 
 %% An empty sys.config is not staged: reading one at boot (file:consult) loads the
 %% preprocessor's encoding check, the scanner and the parser, three of the largest
