@@ -75,7 +75,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", "-j", type=_positive, default=None)
     b.add_argument("--release", type=Path, default=None, metavar="PATH",
                    help="also build an image for this OTP release (mix release, rebar3, "
-                        "systools layout; built with OTP 25.2.3)")
+                        "reltool, systools make_script/make_tar layouts; built with OTP "
+                        "25.2.3; docs/releases.md)")
     b.add_argument("--env-file", type=Path, default=None, metavar="FILE",
                    help="with --release: NAME=VALUE lines put into the image as "
                         "/etc/microbeam.env (mode 0600), the release's environment kept off "
@@ -155,7 +156,8 @@ def vm_config(args) -> qemucmd.VMConfig:
     initrd = args.initrd if args.initrd is not None else paths.default_initrd()
     return qemucmd.VMConfig(
         kernel=str(kernel), initrd=str(initrd), host_port=args.port, memory=args.memory,
-        smp=args.smp, machine=args.machine, append=guest_env.with_env(args.append, args.env), accel="tcg",
+        smp=args.smp, machine=args.machine, accel="tcg",
+        append=guest_env.with_env(args.append, args.env),
         debug_exit=args.debug_exit, no_reboot=not args.allow_reboot,
         private_net=args.net, guest_ip=args.guest_ip)
 
