@@ -525,8 +525,26 @@ stage_config(VsnDir, Dest, RelDest) ->
     VmArgs = filename:join(VsnDir, "vm.args"),
     VmRel = filename:join(RelDest, "vm.args"),
     case filelib:is_regular(VmArgs) of
-        true -> copy(VmArgs, Dest, VmRel), Config ++ [{VmRel, 8#644}];
+        true -> check_node_name(VmArgs), copy(VmArgs, Dest, VmRel), Config ++ [{VmRel, 8#644}];
         false -> Config
+    end.
+
+%% A node named in vm.args (rebar3's default vm.args has -name and -setcookie) starts
+%% distribution at boot, which registers with epmd; the guest runs none (one ELF), so the
+%% BEAM would halt at once ("register/listen error: econnrefused"). Without epmd, OTP's
+%% erl_epmd takes -erl_epmd_port PORT: each node listens on PORT and finds its peers there.
+check_node_name(VmArgs) ->
+    {ok, Bin} = file:read_file(VmArgs),
+    Words = lists:append([string:lexemes(hd(string:split(L, "#")), " \t\r")
+                          || L <- string:split(unicode:characters_to_list(Bin), "\n", all)]),
+    Named = [W || W <- Words, W =:= "-sname" orelse W =:= "-name"],
+    NoEpmd = lists:member("-erl_epmd_port", Words) orelse lists:member("-epmd_module", Words),
+    case Named of
+        [Flag | _] when not NoEpmd ->
+            fail("~ts: ~ts names the node, and the guest runs no epmd, so the BEAM would halt at boot "
+                 "(register/listen error: econnrefused): add -erl_epmd_port PORT (every node listens on "
+                 "PORT, no epmd), or remove ~ts and -setcookie (distribution off)", [VmArgs, Flag, Flag]);
+        _ -> ok
     end.
 
 %% [{Src, Rel}] staged when Src exists (Mix's runtime.exs, which its config provider reads

@@ -202,6 +202,21 @@ class RefusedAtBuildTime(unittest.TestCase):
         self.assertIn("missing boot file", lines[0])
         self.assertIn("releases/0.1.0/start.boot", lines[0])
 
+    def test_node_named_in_vm_args_without_epmd_port(self):
+        """rebar3's default vm.args names the node; the guest has no epmd."""
+        rel = self.variant("sname")
+        vm_args = rel / "releases" / "0.1.0" / "vm.args"
+        vm_args.write_text(vm_args.read_text() + "-sname hello # as rebar3 writes it\n-setcookie hello\n")
+        lines = self.refused(rel)
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(f"{vm_args}: -sname names the node, and the guest runs no epmd", lines[0])
+        self.assertIn("-erl_epmd_port PORT", lines[0])
+        vm_args.write_text(vm_args.read_text() + "-erl_epmd_port 4370\n")
+        p = subprocess.run(["escript", str(release.ASSEMBLE), str(rel), str(self.tmp / "st"),
+                            str(self.tmp / "st.spec"), str(self.tmp / "st.json")],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
     def test_bad_env_file_line(self):
         env = self.tmp / "bad.env"
         env.write_text("# ok\nGOOD=1\n1BAD=secret\n")
