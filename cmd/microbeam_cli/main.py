@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import paths, proc, qemucmd
+from . import guest_env, paths, proc, qemucmd
 from .release import ReleaseError
 
 
@@ -61,6 +61,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    metavar="microvm|q35", help="QEMU machine (default microvm)")
     p.add_argument("--append", default="", metavar="EXTRA",
                    help="extra kernel command line parameters")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment variable for the release (repeatable; microbeam.env= "
+                        "on the kernel command line, which the guest can read: no secrets)")
     p.add_argument("--net", default=None, metavar="mcast:GROUP:PORT",
                    help="put the guest on a private network shared by every guest started "
                         "with the same GROUP:PORT (QEMU socket networking) instead of QEMU's "
@@ -98,7 +101,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", "-j", type=_positive, default=None)
     b.add_argument("--release", type=Path, default=None, metavar="PATH",
                    help="also build an image for this OTP release (mix release, rebar3, "
-                        "systools layout; built with OTP 25.2.3)")
+                        "reltool, systools make_script/make_tar layouts; built with OTP "
+                        "25.2.3; docs/releases.md)")
+    b.add_argument("--env-file", type=Path, default=None, metavar="FILE",
+                   help="with --release: NAME=VALUE lines put into the image as "
+                        "/etc/microbeam.env (mode 0600), the release's environment kept off "
+                        "the kernel command line")
     b.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="with --release: where bzImage, microbeam.cpio and size-report.json "
                         "go (default out/release-NAME)")
@@ -177,6 +185,8 @@ def _add_vmm_config(sub) -> None:
                    help=f"(default {vc.DEFAULT_NETMASK})")
     v.add_argument("--append", default="", metavar="EXTRA",
                    help="extra kernel command line parameters (last)")
+    v.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment variable for the release (repeatable; see `run --env`)")
     v.add_argument("--out", default=None, metavar="FILE", help="write here (default: stdout)")
 
 
@@ -194,7 +204,8 @@ def vm_config(args) -> qemucmd.VMConfig:
     initrd = args.initrd if args.initrd is not None else paths.default_initrd()
     return qemucmd.VMConfig(
         kernel=str(kernel), initrd=str(initrd), forwards=forwards(args), memory=args.memory,
-        smp=args.smp, machine=args.machine, append=args.append, accel="tcg",
+        smp=args.smp, machine=args.machine, accel="tcg",
+        append=guest_env.with_env(args.append, args.env),
         debug_exit=args.debug_exit or qemucmd.status_by_default(args.append),
         no_reboot=not args.allow_reboot, private_net=args.net, guest_ip=args.guest_ip)
 
@@ -213,7 +224,7 @@ def dispatch(args) -> int:
     if args.command == "build":
         if args.release is not None:
             from . import release
-            return release.build_release(args.release, args.out, args.jobs)
+            return release.build_release(args.release, args.out, args.jobs, args.env_file)
         return build.build(args.jobs)
     if args.command == "test":
         install.setup()

@@ -32,6 +32,7 @@
 #include "memory_guard.h"
 #include "network/autoconfig.h"
 #include "read_file.h"
+#include "release_files.h"
 #include "rescue_shell.h"
 #include "shutdown.h"
 #include "stop_watcher.h"
@@ -102,6 +103,7 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     for (const std::string& w : vm_args->warnings) Say(w);
     release->vm_args = *std::move(vm_args);
   }
+  for (const std::string& w : ReadReleaseEnvironment(*release)) Say(w);
   return release;
 }
 
@@ -136,7 +138,10 @@ void ReportPreviousCrashDump() {
 
 [[noreturn]] void StartBeam(const Release& release, const Config& config, BootTimeline& timeline) {
   std::vector<std::string> args = BuildEmulatorArgs(release, config);
-  for (const std::string& env : BuildEmulatorEnv(release)) putenv(strdup(env.c_str()));
+  for (const std::string& env : BuildEmulatorEnv(release, config)) putenv(strdup(env.c_str()));
+  if (absl::Status s = WriteRuntimeSysConfig(release, config); !s.ok()) {
+    Say(absl::StrCat("microbeam: runtime configuration: ", s.message(), "; the config provider will fail"));
+  }
   timeline.Mark("erl_start");
   Say(timeline.ConsoleLine());
   if (absl::Status s = sys::WriteFile(kBootTimelineFile, timeline.Json()); !s.ok()) {
