@@ -43,6 +43,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--image", type=Path, default=None, metavar="DIR",
+                   help="DIR/bzImage and DIR/microbeam.cpio, e.g. out/release-NAME (what "
+                        "`build --release` writes); --kernel/--initrd still win")
     p.add_argument("--kernel", type=Path, default=None, metavar="FILE",
                    help="kernel image (default: out/bzImage)")
     p.add_argument("--initrd", type=Path, default=None, metavar="FILE",
@@ -200,8 +203,9 @@ def forwards(args) -> list:
 def vm_config(args) -> qemucmd.VMConfig:
     """The VMConfig a `run`/`demo` invocation asks for (accelerator still unresolved).
     The guest reports the BEAM's status unless its exit policy keeps it up."""
-    kernel = args.kernel if args.kernel is not None else paths.default_kernel()
-    initrd = args.initrd if args.initrd is not None else paths.default_initrd()
+    image = getattr(args, "image", None)
+    kernel = args.kernel or (image / "bzImage" if image else paths.default_kernel())
+    initrd = args.initrd or (image / "microbeam.cpio" if image else paths.default_initrd())
     return qemucmd.VMConfig(
         kernel=str(kernel), initrd=str(initrd), forwards=forwards(args), memory=args.memory,
         smp=args.smp, machine=args.machine, accel="tcg",
