@@ -27,18 +27,25 @@ add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test
 add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.qemu.test_vmm_config
   tests.qemu.test_vmm_standins)
 add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
+# The guest's wall clock within 2 s of the host's, and its CRNG ready during boot with
+# the virtio-rng device, on microvm and q35 (one boot each).
+add_test(NAME clock_entropy COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_clock_entropy)
 # The fault matrix in QEMU: one boot a fault, each timed into out/fault-matrix.json.
 add_test(NAME fault_matrix COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_faults)
 # Three microVMs on a private network, distribution without epmd (slow: ~1 min).
 add_test(NAME cluster COMMAND "${PYTHON3}" -m unittest -v tests.cluster.test_cluster)
 # A user's release in: the plain-Erlang example through `microbeam build --release`.
 add_test(NAME user_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_release)
+# crypto, public_key and ssl in the guest (examples/tls_hello with /init's static NIFs):
+# TLS 1.2/1.3 both ways with verify_peer against the test's own CA, the guest's clock.
+add_test(NAME tls_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_tls)
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
-set_tests_properties(pid1_namespace cli qemu_boot fault_matrix cluster user_release bench_quick PROPERTIES
+set_tests_properties(pid1_namespace cli qemu_boot clock_entropy fault_matrix cluster user_release tls_release
+  bench_quick PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
-set_tests_properties(qemu_boot fault_matrix cluster user_release PROPERTIES TIMEOUT 900)
+set_tests_properties(qemu_boot clock_entropy fault_matrix cluster user_release tls_release PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)
 set_tests_properties(bench_quick PROPERTIES TIMEOUT 2400)

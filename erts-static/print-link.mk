@@ -16,3 +16,13 @@ microbeam-print-link:
 	  'CS_LIBS=$(CS_LIBS)' \
 	  'VSN=$(VSN)' \
 	  'SYSTEM_VSN=$(SYSTEM_VSN)'
+
+# The table of static drivers and NIFs as the build makes it (utils/make_driver_tab, rule
+# of $(TTF_DIR)/driver_tab.c) but without the static NIFs, compiled as $(OBJDIR)/%.o from
+# $(TTF_DIR)/%.c is: the crypto-less /init links it instead of libbeam.a's driver_tab.o.
+.PHONY: microbeam-plain-driver-tab
+microbeam-plain-driver-tab:
+	LANG=C $(PERL) utils/make_driver_tab -o $(MICROBEAM_WORK)/driver_tab_plain.c \
+	  -nifs $(NIF_OBJS) -drivers $(DRV_OBJS) $(STATIC_DRIVER_LIBS)
+	$(V_CC) $(CFLAGS) $(INCLUDES) -c $(MICROBEAM_WORK)/driver_tab_plain.c \
+	  -o $(MICROBEAM_WORK)/driver_tab_plain.o

@@ -21,6 +21,14 @@ from . import paths, proc
 STATIC_ERTS_VSN = "13.1.5"
 STATIC_OTP_VERSION = "25.2.3"
 DEBIAN_ERLANG = "1:25.2.3+dfsg-1+deb12u4"
+# Applications whose NIFs only out/microbeam-init-crypto has linked in (static NIFs with
+# OpenSSL's libcrypto, erts-static/build.sh): a release whose .rel lists one gets that
+# /init; any other gets out/microbeam-init, which is ~4 MB smaller (docs/crypto.md).
+CRYPTO_APPS = ("crypto", "asn1")
+# Where the trust store goes in the image of a release that includes ssl (Debian's path,
+# the first that public_key:cacerts_get/0 reads on Linux): out/ca-certificates.crt, built
+# from Debian's ca-certificates source by initramfs/cacerts/build.sh.
+CACERTS_GUEST = "/etc/ssl/certs/ca-certificates.crt"
 
 
 class ReleaseError(Exception):
@@ -67,6 +75,41 @@ def check_erts(info: ReleaseInfo) -> None:
             f"(Debian erlang {DEBIAN_ERLANG}, which `microbeam setup` installs)")
 
 
+def rel_apps(info: ReleaseInfo) -> list:
+    """The application names in the release's .rel ({release, _, {erts, _}, [{App, Vsn...}]})."""
+    rel = sorted((info.path / "releases" / info.rel_vsn).glob("*.rel"))[0]
+    try:
+        text = rel.read_text(errors="replace")
+    except OSError as e:
+        raise ReleaseError(f"{rel}: cannot read ({e.strerror})")
+    text = re.sub(r"%[^\n]*", "", text)
+    return [m.group(1) for m in re.finditer(r"\{\s*'?([a-z][A-Za-z0-9_@]*)'?\s*,\s*\"", text)
+            if m.group(1) != "erts"]
+
+
+def init_name(apps) -> str:
+    """The /init variant for a release of these applications."""
+    return "microbeam-init-crypto" if any(a in CRYPTO_APPS for a in apps) else "microbeam-init"
+
+
+def write_base_spec(template: Path, init: Path, spec: Path, cacerts: Path = None) -> None:
+    """The main build's base spec (/init, mount points, /dev/console) with /init from INIT,
+    and with CACERTS (if given) at CACERTS_GUEST."""
+    lines = []
+    for line in template.read_text().splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[0] == "file" and f[1] == "/init":
+            f[2] = str(init)
+            line = " ".join(f)
+        lines.append(line)
+    if cacerts is not None:
+        parts = CACERTS_GUEST.split("/")[1:]
+        for i in range(1, len(parts)):
+            lines.append(f"dir /{'/'.join(parts[:i])} 0755 0 0")
+        lines.append(f"file {CACERTS_GUEST} {cacerts} 0644 0 0")
+    spec.write_text("\n".join(lines) + "\n")
+
+
 def default_out(info: ReleaseInfo) -> Path:
     return paths.out_dir() / f"release-{info.name}"
 
@@ -79,17 +122,19 @@ def assemble_argv(info: ReleaseInfo, work: Path) -> list:
 
 def initramfs_argv(work: Path, out: Path) -> list:
     """initramfs/build_initramfs.py: the cpio writer over the base spec (/init, mount
-    points, /dev/console) and the staged release, with a profile-guided boot script."""
+    points, /dev/console: write_base_spec) and the staged release, with a profile-guided
+    boot script."""
     bdir = paths.build_dir()
     return ["python3", str(paths.repo_root() / "initramfs" / "build_initramfs.py"),
             str(bdir / "target" / "initramfs" / "cpio" / "microbeam-cpio"), str(out / "microbeam.cpio"),
-            str(work), str(bdir / "base.spec"), str(work / "release.spec"),
+            str(work), str(work / "base.spec"), str(work / "release.spec"),
             str(work / "staging" / "release")]
 
 
-def build_release(release_path: Path, out: Path = None, jobs=None) -> int:
+def build_release(release_path: Path, out: Path = None, jobs=None, cacerts=True) -> int:
     """Checks the release, runs the main build (cached parts are reused), then writes
-    OUT/bzImage, OUT/microbeam.cpio and OUT/size-report.json for it."""
+    OUT/bzImage, OUT/microbeam.cpio and OUT/size-report.json for it. A release that
+    includes ssl gets the CA bundle unless CACERTS is false."""
     from . import build  # the main build; imported here to keep this module's tests light
 
     info = read_release(Path(release_path).resolve())
@@ -101,8 +146,13 @@ def build_release(release_path: Path, out: Path = None, jobs=None) -> int:
     build.build(jobs)
     work = paths.build_dir() / "user-releases" / info.name
     work.mkdir(parents=True, exist_ok=True)
-    proc.say(f"[release 3/{steps}] stage the release for the guest")
+    apps = rel_apps(info)
+    init = paths.out_dir() / init_name(apps)
+    bundle = paths.out_dir() / "ca-certificates.crt" if cacerts and "ssl" in apps else None
+    proc.say(f"[release 3/{steps}] stage the release for the guest (/init: {init.name}; "
+             f"CA bundle: {CACERTS_GUEST if bundle else 'none'})")
     proc.run(assemble_argv(info, work))
+    write_base_spec(paths.build_dir() / "base.spec", init, work / "base.spec", bundle)
     proc.say(f"[release 4/{steps}] initramfs: /init + the release, boot script profiled, lz4")
     out.mkdir(parents=True, exist_ok=True)
     proc.run(initramfs_argv(work, out))
@@ -113,7 +163,7 @@ def build_release(release_path: Path, out: Path = None, jobs=None) -> int:
             shutil.copyfile(main_out / name, out / name)
     proc.run(["python3", str(paths.repo_root() / "initramfs" / "size_report.py"),
               "--out", str(out / "size-report.json"), "--kernel", str(out / "bzImage"),
-              "--init", str(main_out / "microbeam-init"), "--initramfs", str(out / "microbeam.cpio"),
+              "--init", str(init), "--initramfs", str(out / "microbeam.cpio"),
               "--release-sizes", str(work / "sizes.json")])
     for name in ("bzImage", "microbeam.cpio"):
         proc.say(f"  {out / name} ({(out / name).stat().st_size} bytes)")

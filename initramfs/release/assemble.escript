@@ -30,6 +30,14 @@
 %% loads them the first time they are called (-eval, file:consult, a shell). Each
 %% module loaded is one the JIT translates, which is most of boot under emulation.
 -define(LAZY_BOOT_MODULES, [erl_lint, erl_parse, erl_eval]).
+%% Shared objects that /init has linked in (static NIFs), as {App, FileName}: they are
+%% left out of the image (the release is staged with out/microbeam-init-crypto when it
+%% lists crypto or asn1; docs/crypto.md). OTP 25 finds a static NIF by the module that
+%% calls erlang:load_nif/2, whatever the path: crypto's and asn1rt_nif's on_load work
+%% without the file. crypto_callback.so is crypto's allocator hook (linked in as well
+%% under --disable-dynamic-ssl-lib), otp_test_engine.so an engine for crypto's tests.
+-define(LINKED_NIFS, [{crypto, "crypto.so"}, {crypto, "crypto_callback.so"},
+                      {crypto, "otp_test_engine.so"}, {asn1, "asn1rt_nif.so"}]).
 
 main(Args) ->
     try
@@ -280,6 +288,21 @@ copy_tree(Src, Dest, Rel) ->
     end.
 
 copy_entry(Src, Dest, Rel) ->
+    case linked_nif(Rel) of
+        true -> [];
+        false -> copy_file_entry(Src, Dest, Rel)
+    end.
+
+%% Rel is lib/APP-VSN/priv/...: true for a NIF of ?LINKED_NIFS.
+linked_nif(Rel) ->
+    case filename:split(Rel) of
+        ["lib", AppVsn, "priv" | _] ->
+            App = hd(string:split(AppVsn, "-")),
+            lists:member({list_to_atom(App), filename:basename(Rel)}, ?LINKED_NIFS);
+        _ -> false
+    end.
+
+copy_file_entry(Src, Dest, Rel) ->
     case file:read_file_info(Src) of
         {ok, #file_info{type = directory}} -> copy_tree(Src, Dest, Rel);
         {ok, #file_info{type = regular, mode = Mode}} ->

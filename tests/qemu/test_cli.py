@@ -39,7 +39,7 @@ class QemuCommandLine(unittest.TestCase):
             self.assertIn(flag, argv)
         self.assertEqual(option(argv, "-serial"), ["stdio"])
         # i8042: the PS/2 controller Ctrl-Alt-Del (QMP send-key) arrives through
-        self.assertEqual(option(argv, "-device"), ["virtio-net-device,netdev=n0", "i8042"])
+        self.assertEqual(option(argv, "-device"), ["virtio-net-device,netdev=n0", "i8042", "virtio-rng-device"])
         self.assertEqual(option(argv, "-netdev"),
                          ["user,id=n0,hostfwd=tcp:127.0.0.1:18080-:8080"])
         self.assertEqual(option(argv, "-qmp"), ["unix:/tmp/x/qmp.sock,server=on,wait=off"])
@@ -51,7 +51,7 @@ class QemuCommandLine(unittest.TestCase):
     def test_q35_uses_pci_nic(self):
         argv = qemucmd.qemu_argv(cfg(machine="q35"))
         self.assertEqual(option(argv, "-M"), ["q35"])
-        self.assertEqual(option(argv, "-device"), ["virtio-net-pci,netdev=n0"])
+        self.assertEqual(option(argv, "-device"), ["virtio-net-pci,netdev=n0", "virtio-rng-pci"])
 
     def test_kvm_uses_host_cpu_tcg_max(self):
         self.assertEqual(option(qemucmd.qemu_argv(cfg(accel="kvm")), "-cpu"), ["host"])
