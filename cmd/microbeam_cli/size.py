@@ -11,10 +11,11 @@ import json
 def rows(report: dict) -> list:
     """[(component, bytes, share of total or None)]."""
     total = report["total"]
+    init = report.get("init_name", "microbeam-init")   # the crypto variant is named
     out = [("kernel (bzImage)", report["kernel"], report["kernel"] / total),
            ("initramfs (compressed)", report["initramfs_compressed"],
             report["initramfs_compressed"] / total),
-           ("  /init", report["init"], None)]
+           ("  /init" if init == "microbeam-init" else f"  /init ({init})", report["init"], None)]
     out += [(f"  app {name}", size, None) for name, size in sorted(report["apps"].items())]
     return out
 

@@ -335,6 +335,10 @@ class SizeReport(unittest.TestCase):
             ("kernel (bzImage)", 2048, 0.5), ("initramfs (compressed)", 2048, 0.5),
             ("  /init", 1024, None), ("  app kernel", 256, None), ("  app stdlib", 512, None)])
 
+    def test_crypto_init_is_named(self):
+        rows = size.rows(dict(self.REPORT, init_name="microbeam-init-crypto"))
+        self.assertEqual(rows[2], ("  /init (microbeam-init-crypto)", 1024, None))
+
     def test_table(self):
         t = size.table(self.REPORT)
         self.assertIn(" 50.0%", t)

@@ -188,6 +188,7 @@ class TLSReleaseInTheGuest(unittest.TestCase):
             self.assertNotIn(so, listing)
         report = json.loads((self.images / "size-report.json").read_text())
         self.assertEqual(report["init"], (OUT / "microbeam-init-crypto").stat().st_size)
+        self.assertEqual(report["init_name"], "microbeam-init-crypto")
         self.assertLessEqual(report["total"], IMAGE_BUDGET, report)
 
     def test_trust_store_in_the_image_unless_no_cacerts(self):
