@@ -39,13 +39,17 @@ add_test(NAME user_release COMMAND "${PYTHON3}" -m unittest -v tests.release.tes
 # crypto, public_key and ssl in the guest (examples/tls_hello with /init's static NIFs):
 # TLS 1.2/1.3 both ways with verify_peer against the test's own CA, the guest's clock.
 add_test(NAME tls_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_tls)
+# A third-party web stack: Cowboy/Ranch/Cowlib from Debian's rabbitmq-server source,
+# compiled in the test (examples/cowboy_hello): GET / and a websocket echo in the guest.
+add_test(NAME cowboy_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_cowboy)
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
 set_tests_properties(pid1_namespace cli qemu_boot clock_entropy fault_matrix cluster user_release tls_release
-  bench_quick PROPERTIES
+  cowboy_release bench_quick PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
-set_tests_properties(qemu_boot clock_entropy fault_matrix cluster user_release tls_release PROPERTIES TIMEOUT 900)
+set_tests_properties(qemu_boot clock_entropy fault_matrix cluster user_release tls_release cowboy_release
+  PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)
 set_tests_properties(bench_quick PROPERTIES TIMEOUT 2400)
