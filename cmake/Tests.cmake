@@ -42,14 +42,16 @@ add_test(NAME tls_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test
 # A third-party web stack: Cowboy/Ranch/Cowlib from Debian's rabbitmq-server source,
 # compiled in the test (examples/cowboy_hello): GET / and a websocket echo in the guest.
 add_test(NAME cowboy_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_cowboy)
+# A release's own C NIF (examples/nif_hello) linked into its /init by --nif APP=DIR.
+add_test(NAME nif_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_nif)
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
 set_tests_properties(pid1_namespace cli qemu_boot clock_entropy fault_matrix cluster user_release tls_release
-  cowboy_release bench_quick PROPERTIES
+  cowboy_release nif_release bench_quick PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
 set_tests_properties(qemu_boot clock_entropy fault_matrix cluster user_release tls_release cowboy_release
-  PROPERTIES TIMEOUT 900)
+  nif_release PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)
 set_tests_properties(bench_quick PROPERTIES TIMEOUT 2400)

@@ -18,11 +18,12 @@ microbeam-print-link:
 	  'SYSTEM_VSN=$(SYSTEM_VSN)'
 
 # The table of static drivers and NIFs as the build makes it (utils/make_driver_tab, rule
-# of $(TTF_DIR)/driver_tab.c) but without the static NIFs, compiled as $(OBJDIR)/%.o from
-# $(TTF_DIR)/%.c is: the crypto-less /init links it instead of libbeam.a's driver_tab.o.
-.PHONY: microbeam-plain-driver-tab
-microbeam-plain-driver-tab:
-	LANG=C $(PERL) utils/make_driver_tab -o $(MICROBEAM_WORK)/driver_tab_plain.c \
-	  -nifs $(NIF_OBJS) -drivers $(DRV_OBJS) $(STATIC_DRIVER_LIBS)
-	$(V_CC) $(CFLAGS) $(INCLUDES) -c $(MICROBEAM_WORK)/driver_tab_plain.c \
-	  -o $(MICROBEAM_WORK)/driver_tab_plain.o
+# of $(TTF_DIR)/driver_tab.c) but with the static NIF archives MICROBEAM_STATIC_NIFS (only
+# their base names matter), compiled as $(OBJDIR)/%.o from $(TTF_DIR)/%.c is, with
+# MICROBEAM_TAB_HEADER included first, into MICROBEAM_WORK/MICROBEAM_TAB.o.
+.PHONY: microbeam-driver-tab
+microbeam-driver-tab:
+	LANG=C $(PERL) utils/make_driver_tab -o $(MICROBEAM_WORK)/$(MICROBEAM_TAB).c \
+	  -nifs $(NIF_OBJS) $(MICROBEAM_STATIC_NIFS) -drivers $(DRV_OBJS) $(STATIC_DRIVER_LIBS)
+	$(V_CC) $(CFLAGS) $(INCLUDES) -include $(MICROBEAM_TAB_HEADER) \
+	  -c $(MICROBEAM_WORK)/$(MICROBEAM_TAB).c -o $(MICROBEAM_WORK)/$(MICROBEAM_TAB).o

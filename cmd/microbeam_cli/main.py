@@ -76,6 +76,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="with --release: where bzImage, microbeam.cpio and size-report.json "
                         "go (default out/release-NAME)")
+    b.add_argument("--nif", action="append", default=[], metavar="APP=DIR",
+                   help="with --release: compile DIR/*.c (APP's NIF) with the musl toolchain "
+                        "as a static NIF and link this release's /init with it (repeatable)")
     b.add_argument("--no-cacerts", action="store_true",
                    help="with --release: leave the CA bundle (/etc/ssl/certs/ca-certificates.crt) "
                         "out of the image of a release that includes ssl")
@@ -169,7 +172,7 @@ def dispatch(args) -> int:
         if args.release is not None:
             from . import release
             return release.build_release(args.release, args.out, args.jobs,
-                                         cacerts=not args.no_cacerts)
+                                         cacerts=not args.no_cacerts, nifs=args.nif)
         return build.build(args.jobs)
     if args.command == "test":
         install.setup()

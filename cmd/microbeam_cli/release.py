@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import nif as nif_mod
 from . import paths, proc
 
 # The static ERTS inside /init (erts-static/build.sh, from the pinned erlang source in
@@ -131,14 +132,19 @@ def initramfs_argv(work: Path, out: Path) -> list:
             str(work / "staging" / "release")]
 
 
-def build_release(release_path: Path, out: Path = None, jobs=None, cacerts=True) -> int:
+def build_release(release_path: Path, out: Path = None, jobs=None, cacerts=True, nifs=()) -> int:
     """Checks the release, runs the main build (cached parts are reused), then writes
     OUT/bzImage, OUT/microbeam.cpio and OUT/size-report.json for it. A release that
-    includes ssl gets the CA bundle unless CACERTS is false."""
+    includes ssl gets the CA bundle unless CACERTS is false. NIFS ("APP=DIR" each): C
+    NIFs linked into this release's own /init (nif.py)."""
     from . import build  # the main build; imported here to keep this module's tests light
 
     info = read_release(Path(release_path).resolve())
     check_erts(info)
+    try:
+        nif_list = nif_mod.parse(list(nifs), slots=1000)   # the real count is checked later
+    except nif_mod.NifError as e:
+        raise ReleaseError(str(e))
     out = Path(out).resolve() if out else default_out(info)
     steps = 5
     proc.say(f"[release 1/{steps}] {info.name} {info.rel_vsn} (ERTS {info.erts_vsn}) at {info.path}")
@@ -148,10 +154,16 @@ def build_release(release_path: Path, out: Path = None, jobs=None, cacerts=True)
     work.mkdir(parents=True, exist_ok=True)
     apps = rel_apps(info)
     init = paths.out_dir() / init_name(apps)
+    if nif_list:
+        proc.say(f"  link /init ({init.name}) again with the release's NIFs")
+        try:
+            init = nif_mod.build_init(nif_list, init.name, paths.build_dir(), work, proc.say)
+        except nif_mod.NifError as e:
+            raise ReleaseError(str(e))
     bundle = paths.out_dir() / "ca-certificates.crt" if cacerts and "ssl" in apps else None
     proc.say(f"[release 3/{steps}] stage the release for the guest (/init: {init.name}; "
              f"CA bundle: {CACERTS_GUEST if bundle else 'none'})")
-    proc.run(assemble_argv(info, work))
+    proc.run(assemble_argv(info, work) + [a for n in nif_list for a in ("--linked-nif", n.app)])
     write_base_spec(paths.build_dir() / "base.spec", init, work / "base.spec", bundle)
     proc.say(f"[release 4/{steps}] initramfs: /init + the release, boot script profiled, lz4")
     out.mkdir(parents=True, exist_ok=True)
@@ -161,6 +173,9 @@ def build_release(release_path: Path, out: Path = None, jobs=None, cacerts=True)
     for name in ("bzImage", "vmlinux"):
         if (main_out / name).exists():
             shutil.copyfile(main_out / name, out / name)
+    if nif_list:   # this release's own /init, beside its image
+        for name in (init.name, init.name + ".debug"):
+            shutil.copyfile(work / name, out / name)
     proc.run(["python3", str(paths.repo_root() / "initramfs" / "size_report.py"),
               "--out", str(out / "size-report.json"), "--kernel", str(out / "bzImage"),
               "--init", str(init), "--initramfs", str(out / "microbeam.cpio"),

@@ -5,7 +5,7 @@
 %%
 %%   assemble.escript RELEASE_DIR STAGING_DIR SPEC_OUT SIZES_OUT
 %%                    [--guest-root /release] [--erts-vsn 13.1.5] [--otp-lib DIR]
-%%                    [--compress-beams]
+%%                    [--compress-beams] [--linked-nif APP]...
 %%
 %% See README.md beside this file. Any bad input ends in one line on stderr naming
 %% the file at fault, and exit status 1.
@@ -70,6 +70,10 @@ parse_args(["--guest-root", Root | Rest], Pos, Opts) -> parse_args(Rest, Pos, Op
 parse_args(["--erts-vsn", Vsn | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{erts_vsn => Vsn});
 parse_args(["--otp-lib", Dir | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{otp_lib => Dir});
 parse_args(["--compress-beams" | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{compress => true});
+%% APP's NIF is linked into this release's /init (build --release --nif APP=DIR): the
+%% shared objects under its priv/ are left out, as ?LINKED_NIFS are.
+parse_args(["--linked-nif", App | Rest], Pos, Opts) ->
+    parse_args(Rest, Pos, Opts#{linked_nif_apps => [App | maps:get(linked_nif_apps, Opts, [])]});
 parse_args(["--" ++ _ | _], _Pos, _Opts) -> usage();
 parse_args([Arg | Rest], Pos, Opts) -> parse_args(Rest, [Arg | Pos], Opts);
 parse_args([], [Sizes, Spec, Staging, Release], Opts) ->
@@ -90,6 +94,7 @@ check_guest_root(Root) -> fail("--guest-root ~ts must be an absolute path", [Roo
 %%% The whole job
 
 run(#{release := Rel, staging := Staging, guest_root := GuestRoot} = Opts) ->
+    persistent_term:put(linked_nif_apps, maps:get(linked_nif_apps, Opts, [])),
     filelib:is_dir(Rel) orelse fail("release directory ~ts does not exist", [Rel]),
     {ErtsVsn, RelVsn} = read_start_erl_data(Rel),
     check_erts_option(maps:get(erts_vsn, Opts), ErtsVsn, Rel),
@@ -293,12 +298,16 @@ copy_entry(Src, Dest, Rel) ->
         false -> copy_file_entry(Src, Dest, Rel)
     end.
 
-%% Rel is lib/APP-VSN/priv/...: true for a NIF of ?LINKED_NIFS.
+%% Rel is lib/APP-VSN/priv/...: true for a NIF of ?LINKED_NIFS, or a shared object of an
+%% application given with --linked-nif.
 linked_nif(Rel) ->
     case filename:split(Rel) of
         ["lib", AppVsn, "priv" | _] ->
             App = hd(string:split(AppVsn, "-")),
-            lists:member({list_to_atom(App), filename:basename(Rel)}, ?LINKED_NIFS);
+            Base = filename:basename(Rel),
+            lists:member({list_to_atom(App), Base}, ?LINKED_NIFS)
+                orelse (lists:member(App, persistent_term:get(linked_nif_apps))
+                        andalso (lists:suffix(".so", Base) orelse string:find(Base, ".so.") =/= nomatch));
         _ -> false
     end.
 
