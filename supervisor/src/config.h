@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -35,7 +36,18 @@ struct Config {
   bool debug_exit = false;               // report the exit status on QEMU's isa-debug-exit port
   int restart_limit = 5;                 // restarts within restart_window before the rescue shell
   absl::Duration restart_window = absl::Seconds(60);
+  // microbeam.dhcp: without ip= on the command line, PID 1's DHCP client configures the
+  // first Ethernet interface (network/autoconfig.h).
+  bool dhcp = true;
+  bool kernel_ip = false;                // ip= (or nfsaddrs=) given: the kernel configures the network
+  // microbeam.env=NAME=VALUE and microbeam.env_b64=NAME=BASE64: the release's own
+  // environment (DATABASE_URL, ...), in command-line order (a later NAME wins).
+  std::vector<std::pair<std::string, std::string>> env;
 };
+
+// A name the release's environment may hold: [A-Za-z_][A-Za-z0-9_]*, as POSIX shells
+// accept for `export NAME=...` (what a release's start script would have done).
+bool ValidEnvName(std::string_view name);
 
 struct ParsedConfig {
   Config config;

@@ -30,7 +30,9 @@
 #include "erts_static.h"
 #include "kernel_log.h"
 #include "memory_guard.h"
+#include "network/autoconfig.h"
 #include "read_file.h"
+#include "release_files.h"
 #include "rescue_shell.h"
 #include "shutdown.h"
 #include "stop_watcher.h"
@@ -101,6 +103,7 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     for (const std::string& w : vm_args->warnings) Say(w);
     release->vm_args = *std::move(vm_args);
   }
+  for (const std::string& w : ReadReleaseEnvironment(*release)) Say(w);
   return release;
 }
 
@@ -135,7 +138,10 @@ void ReportPreviousCrashDump() {
 
 [[noreturn]] void StartBeam(const Release& release, const Config& config, BootTimeline& timeline) {
   std::vector<std::string> args = BuildEmulatorArgs(release, config);
-  for (const std::string& env : BuildEmulatorEnv(release)) putenv(strdup(env.c_str()));
+  for (const std::string& env : BuildEmulatorEnv(release, config)) putenv(strdup(env.c_str()));
+  if (absl::Status s = WriteRuntimeSysConfig(release, config); !s.ok()) {
+    Say(absl::StrCat("microbeam: runtime configuration: ", s.message(), "; the config provider will fail"));
+  }
   timeline.Mark("erl_start");
   Say(timeline.ConsoleLine());
   if (absl::Status s = sys::WriteFile(kBootTimelineFile, timeline.Json()); !s.ok()) {
@@ -201,6 +207,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (absl::Status s = sys::SetHostname(config.hostname); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (absl::Status s = sys::BringUpLoopback(); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   WriteEtcHosts(config.hostname);
+  if (!in_container) StartNetworkAutoconfig(config);  // no ip=: DHCP in the background, never waited for
   if (!in_container) ApplyGuestSysctls();  // a container's /proc/sys is the host's
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
   if (config.emergency_shell) {
