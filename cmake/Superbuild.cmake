@@ -13,14 +13,30 @@ find_program(OBJCOPY NAMES objcopy llvm-objcopy-14 REQUIRED)
 find_program(LZ4 lz4 REQUIRED)
 find_program(PYTHON3 python3 REQUIRED)
 
-# microbeam_cached_step(NAME SCRIPT s RESULT var [INPUTS files...] [ARGS args...])
+# microbeam_cached_step(NAME SCRIPT s RESULT var [INPUTS files...] [PINS names...] [ARGS args...])
 # Runs `SCRIPT DIR ARGS...` once per distinct input set; DIR is
-# ${MICROBEAM_CACHE}/NAME-KEY, KEY a hash of the script, its inputs, the source pins
-# and ARGS (which name earlier steps' directories, so their keys chain).
+# ${MICROBEAM_CACHE}/NAME-KEY, KEY a hash of the script, its inputs, the lines of
+# cmake/debian-sources.txt that pin the source packages PINS (only those: a new pin
+# does not rebuild every step) and ARGS (which name earlier steps' directories, so
+# their keys chain).
+file(STRINGS cmake/debian-sources.txt microbeam_pin_lines REGEX "^[a-z0-9]")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/cmake/debian-sources.txt")
 function(microbeam_cached_step name)
-  cmake_parse_arguments(S "" "SCRIPT;RESULT" "INPUTS;ARGS" ${ARGN})
+  cmake_parse_arguments(S "" "SCRIPT;RESULT" "INPUTS;ARGS;PINS" ${ARGN})
   set(fingerprint "${S_ARGS}")
-  foreach(f IN LISTS S_SCRIPT S_INPUTS ITEMS cmake/debian-sources.txt cmake/fetch-debian-source.sh)
+  foreach(pin IN LISTS S_PINS)
+    set(found "")
+    foreach(line IN LISTS microbeam_pin_lines)
+      if(line MATCHES "^${pin} ")
+        string(REGEX REPLACE "[ \t]+" " " found "${line}")
+      endif()
+    endforeach()
+    if(found STREQUAL "")
+      message(FATAL_ERROR "step ${name}: source package ${pin} is not pinned in cmake/debian-sources.txt")
+    endif()
+    string(APPEND fingerprint ";pin=${found}")
+  endforeach()
+  foreach(f IN LISTS S_SCRIPT S_INPUTS ITEMS cmake/fetch-debian-source.sh)
     get_filename_component(abs "${f}" ABSOLUTE BASE_DIR "${CMAKE_SOURCE_DIR}")
     file(SHA256 "${abs}" h)
     file(RELATIVE_PATH rel "${CMAKE_SOURCE_DIR}" "${abs}")
@@ -39,16 +55,28 @@ endfunction()
 
 file(GLOB_RECURSE toolchain_inputs CONFIGURE_DEPENDS cmake/musl-toolchain/*)
 microbeam_cached_step(toolchain SCRIPT cmake/build-musl-toolchain.sh RESULT TOOLCHAIN_DIR
-  INPUTS ${toolchain_inputs})
+  INPUTS ${toolchain_inputs} PINS musl llvm-toolchain-14)
+
+# OpenSSL's libcrypto for the crypto NIF, static for musl (why 3.0: docs/crypto.md).
+microbeam_cached_step(openssl SCRIPT erts-static/openssl/build.sh RESULT OPENSSL_DIR
+  PINS openssl ARGS "${TOOLCHAIN_DIR}")
+add_dependencies(openssl toolchain)
 
 file(GLOB erts_inputs CONFIGURE_DEPENDS erts-static/*.sh erts-static/*.mk erts-static/*.h)
 microbeam_cached_step(erts SCRIPT erts-static/build.sh RESULT ERTS_DIR
-  INPUTS ${erts_inputs} ARGS "${TOOLCHAIN_DIR}")
-add_dependencies(erts toolchain)
+  INPUTS ${erts_inputs} PINS erlang ARGS "${TOOLCHAIN_DIR}" "${OPENSSL_DIR}")
+add_dependencies(erts toolchain openssl)
 
 microbeam_cached_step(deps SCRIPT supervisor/deps/build-deps.sh RESULT DEPS_DIR
-  ARGS "${TOOLCHAIN_DIR}")
+  PINS abseil googletest libcap2 ARGS "${TOOLCHAIN_DIR}")
 add_dependencies(deps toolchain)
+
+# The trust store for images of releases with ssl: Debian's ca-certificates as one PEM
+# bundle (out/ca-certificates.crt; `build --release` puts it at /etc/ssl/certs/).
+microbeam_cached_step(cacerts SCRIPT initramfs/cacerts/build.sh RESULT CACERTS_DIR PINS ca-certificates)
+add_custom_command(OUTPUT "${OUT}/ca-certificates.crt"
+  COMMAND "${CMAKE_COMMAND}" -E copy "${CACERTS_DIR}/ca-certificates.crt" "${OUT}/ca-certificates.crt"
+  DEPENDS cacerts "${CACERTS_DIR}/.done")
 
 file(GLOB kernel_inputs CONFIGURE_DEPENDS kernel/*.config kernel/patches/*.patch)
 microbeam_cached_step(kernel SCRIPT kernel/build.sh RESULT KERNEL_DIR INPUTS ${kernel_inputs})
@@ -77,16 +105,21 @@ ExternalProject_Add(target
   BUILD_ALWAYS ON
   INSTALL_COMMAND ""
   USES_TERMINAL_BUILD ON
-  BUILD_BYPRODUCTS "${TARGET_BIN}/supervisor/microbeam-init" "${TARGET_BIN}/initramfs/cpio/microbeam-cpio"
+  BUILD_BYPRODUCTS "${TARGET_BIN}/supervisor/microbeam-init" "${TARGET_BIN}/supervisor/microbeam-init-crypto"
+                   "${TARGET_BIN}/initramfs/cpio/microbeam-cpio"
   DEPENDS toolchain erts deps)
 
 # out/microbeam-init.debug as linked; out/microbeam-init stripped, as it goes into the cpio.
-add_custom_command(OUTPUT "${OUT}/microbeam-init" "${OUT}/microbeam-init.debug"
-  COMMAND "${CMAKE_COMMAND}" -E copy "${TARGET_BIN}/supervisor/microbeam-init" "${OUT}/microbeam-init.debug"
-  COMMAND "${OBJCOPY}" --strip-all --add-gnu-debuglink=${OUT}/microbeam-init.debug
-          "${OUT}/microbeam-init.debug" "${OUT}/microbeam-init"
-  DEPENDS "${TARGET_BIN}/supervisor/microbeam-init"
-  COMMENT "Stripping /init")
+# The same for out/microbeam-init-crypto, the variant with crypto/asn1 linked in, which
+# `build --release` puts in the image of a release that lists crypto or asn1.
+foreach(init IN ITEMS microbeam-init microbeam-init-crypto)
+  add_custom_command(OUTPUT "${OUT}/${init}" "${OUT}/${init}.debug"
+    COMMAND "${CMAKE_COMMAND}" -E copy "${TARGET_BIN}/supervisor/${init}" "${OUT}/${init}.debug"
+    COMMAND "${OBJCOPY}" --strip-all --add-gnu-debuglink=${OUT}/${init}.debug
+            "${OUT}/${init}.debug" "${OUT}/${init}"
+    DEPENDS "${TARGET_BIN}/supervisor/${init}"
+    COMMENT "Stripping ${init}")
+endforeach()
 
 # The demo release, assembled for the guest (stripped .beams, only the apps it needs).
 set(RELEASE_BIN "${CMAKE_BINARY_DIR}/release")
@@ -127,7 +160,8 @@ add_custom_command(OUTPUT "${OUT}/size-report.json"
   DEPENDS "${OUT}/bzImage" "${OUT}/microbeam-init" "${OUT}/microbeam.cpio" "${RELEASE_BIN}/sizes.json"
           initramfs/size_report.py)
 
-add_custom_target(image ALL DEPENDS "${OUT}/bzImage" "${OUT}/vmlinux" "${OUT}/microbeam.cpio" "${OUT}/size-report.json")
+add_custom_target(image ALL DEPENDS "${OUT}/bzImage" "${OUT}/vmlinux" "${OUT}/microbeam.cpio" "${OUT}/size-report.json"
+  "${OUT}/microbeam-init-crypto" "${OUT}/ca-certificates.crt")
 add_dependencies(image target)
 
 # The benchmark against the Debian baseline (cmd/microbeam_cli/bench.py): table,

@@ -33,6 +33,9 @@ add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.
 add_test(NAME docs_examples COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_doc_recipes
                                                                 tests.readme.test_readme_examples)
 add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
+# The guest's wall clock within 2 s of the host's, and its CRNG ready during boot with
+# the virtio-rng device, on microvm and q35 (one boot each).
+add_test(NAME clock_entropy COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_clock_entropy)
 # Plain QEMU as a user starts it (pc and q35, default NIC, no ip=): PID 1's DHCP client;
 # and a guest without a NIC reaching its release as soon as one given ip=.
 add_test(NAME plain_qemu COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_plain_qemu)
@@ -42,12 +45,22 @@ add_test(NAME fault_matrix COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_f
 add_test(NAME cluster COMMAND "${PYTHON3}" -m unittest -v tests.cluster.test_cluster)
 # A user's release in: the plain-Erlang example through `microbeam build --release`.
 add_test(NAME user_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_release)
+# crypto, public_key and ssl in the guest (examples/tls_hello with /init's static NIFs):
+# TLS 1.2/1.3 both ways with verify_peer against the test's own CA, the guest's clock.
+add_test(NAME tls_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_tls)
+# A third-party web stack: Cowboy/Ranch/Cowlib from Debian's rabbitmq-server source,
+# compiled in the test (examples/cowboy_hello): GET / and a websocket echo in the guest.
+add_test(NAME cowboy_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_cowboy)
+# A release's own C NIF (examples/nif_hello) linked into its /init by --nif APP=DIR.
+add_test(NAME nif_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_nif)
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
-set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu fault_matrix cluster user_release bench_quick PROPERTIES
+set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu clock_entropy fault_matrix cluster
+  user_release tls_release cowboy_release nif_release bench_quick PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
-set_tests_properties(qemu_boot plain_qemu docs_examples fault_matrix cluster user_release PROPERTIES TIMEOUT 900)
+set_tests_properties(qemu_boot plain_qemu docs_examples clock_entropy fault_matrix cluster user_release
+  tls_release cowboy_release nif_release PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)
 set_tests_properties(bench_quick PROPERTIES TIMEOUT 2400)

@@ -40,6 +40,8 @@ def main() -> int:
     report = {
         "kernel": sizes["kernel"],
         "init": sizes["init"],
+        # which /init: microbeam-init, or microbeam-init-crypto (crypto/asn1 linked in)
+        "init_name": os.path.basename(a.init),
         "apps": dict(sorted(apps.items())),
         "release_uncompressed": sum(apps.values()),
         "initramfs_compressed": sizes["initramfs"],

@@ -21,6 +21,7 @@ PACKAGES = [
     "erlang-base", "erlang-dev", "elixir",
     "qemu-system-x86", "wrk",
     "dpkg-dev", "curl", "python3",
+    "python3-cryptography",  # ca-certificates' certdata2pem.py (initramfs/cacerts)
     # the host tests' port programs and shell inside the PID namespace (tests/pid1)
     "busybox-static",
     # the host sanitizer build of the unit tests and fuzzers (tests/sanitize)

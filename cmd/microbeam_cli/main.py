@@ -113,6 +113,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="with --release: where bzImage, microbeam.cpio and size-report.json "
                         "go (default out/release-NAME)")
+    b.add_argument("--nif", action="append", default=[], metavar="APP=DIR",
+                   help="with --release: compile DIR/*.c (APP's NIF) with the musl toolchain "
+                        "as a static NIF and link this release's /init with it (repeatable)")
+    b.add_argument("--no-cacerts", action="store_true",
+                   help="with --release: leave the CA bundle (/etc/ssl/certs/ca-certificates.crt) "
+                        "out of the image of a release that includes ssl")
     t = sub.add_parser("test", help="setup + build + ctest")
     t.add_argument("--jobs", "-j", type=_positive, default=None)
     t.add_argument("ctest_args", nargs=argparse.REMAINDER,
@@ -228,7 +234,8 @@ def dispatch(args) -> int:
     if args.command == "build":
         if args.release is not None:
             from . import release
-            return release.build_release(args.release, args.out, args.jobs, args.env_file)
+            return release.build_release(args.release, args.out, args.jobs, args.env_file,
+                                         cacerts=not args.no_cacerts, nifs=args.nif)
         return build.build(args.jobs)
     if args.command == "test":
         install.setup()

@@ -228,6 +228,8 @@ def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
         # A PS/2 controller, as Firecracker has, so that Ctrl-Alt-Del (QMP send-key)
         # reaches the guest; q35 has one built in.
         argv += ["-device", "i8042"]
+    # Entropy for the guest's CRNG (CONFIG_HW_RANDOM_VIRTIO; docs/crypto.md).
+    argv += ["-device", "virtio-rng-device" if cfg.machine == "microvm" else "virtio-rng-pci"]
     if cfg.debug_exit:
         argv += ["-device", f"isa-debug-exit,iobase={DEBUG_EXIT_IOBASE:#x},"
                             f"iosize={DEBUG_EXIT_IOSIZE:#04x}"]

@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import nif as nif_mod
 from . import paths, proc
 
 # The static ERTS inside /init (erts-static/build.sh, from the pinned erlang source in
@@ -81,6 +82,54 @@ def check_erts(info: ReleaseInfo) -> None:
             f"(Debian erlang {DEBIAN_ERLANG}, which `microbeam setup` installs)")
 
 
+# Applications whose NIFs only out/microbeam-init-crypto has linked in (static NIFs with
+# OpenSSL's libcrypto, erts-static/build.sh): a release whose .rel lists one gets that
+# /init; any other gets out/microbeam-init, which is ~3 MB smaller (docs/crypto.md).
+CRYPTO_APPS = ("crypto", "asn1")
+# Where the trust store goes in the image of a release that includes ssl (Debian's path,
+# the first that public_key:cacerts_get/0 reads on Linux): out/ca-certificates.crt, built
+# from Debian's ca-certificates source by initramfs/cacerts/build.sh.
+CACERTS_GUEST = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def rel_apps(info: ReleaseInfo) -> list:
+    """The application names in the release's .rel ({release, _, {erts, _}, [{App, Vsn...}]})."""
+    rels = sorted((info.path / "releases" / info.rel_vsn).glob("*.rel")) or sorted(
+        (info.path / "releases").glob("*.rel"))
+    if not rels:
+        raise ReleaseError(f"{info.path / 'releases'}: no NAME.rel file")
+    try:
+        text = rels[0].read_text(errors="replace")
+    except OSError as e:
+        raise ReleaseError(f"{rels[0]}: cannot read ({e.strerror})")
+    text = re.sub(r"%[^\n]*", "", text)
+    return [m.group(1) for m in re.finditer(r"\{\s*'?([a-z][A-Za-z0-9_@]*)'?\s*,\s*\"", text)
+            if m.group(1) != "erts"]
+
+
+def init_name(apps) -> str:
+    """The /init variant for a release of these applications."""
+    return "microbeam-init-crypto" if any(a in CRYPTO_APPS for a in apps) else "microbeam-init"
+
+
+def write_base_spec(template: Path, init: Path, spec: Path, cacerts: Path = None) -> None:
+    """The main build's base spec (/init, mount points, /dev/console) with /init from INIT,
+    and with CACERTS (if given) at CACERTS_GUEST."""
+    lines = []
+    for line in template.read_text().splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[0] == "file" and f[1] == "/init":
+            f[2] = str(init)
+            line = " ".join(f)
+        lines.append(line)
+    if cacerts is not None:
+        parts = CACERTS_GUEST.split("/")[1:]
+        for i in range(1, len(parts)):
+            lines.append(f"dir /{'/'.join(parts[:i])} 0755 0 0")
+        lines.append(f"file {CACERTS_GUEST} {cacerts} 0644 0 0")
+    spec.write_text("\n".join(lines) + "\n")
+
+
 def read_env_file(path: Path) -> str:
     """The env file for the image (`--env-file`): NAME=VALUE lines, '#' comments, blank
     lines; as PID 1 reads /etc/microbeam.env. A bad line is an error naming file and line."""
@@ -116,10 +165,11 @@ def assemble_argv(info: ReleaseInfo, work: Path) -> list:
             str(work / "sizes.json"), "--compress-beams", "--erts-vsn", STATIC_ERTS_VSN]
 
 
-def stage(info: ReleaseInfo, work: Path, env_file: Path = None) -> None:
+def stage(info: ReleaseInfo, work: Path, env_file: Path = None, linked_nif_apps=()) -> None:
     """assemble.escript stages the release (every check on it: applications, boot
-    script, shared objects); the env file joins the spec at /etc/microbeam.env, 0600."""
-    argv = assemble_argv(info, work)
+    script, shared objects, but those of LINKED_NIF_APPS, whose NIFs --nif links into
+    /init); the env file joins the spec at /etc/microbeam.env, 0600."""
+    argv = assemble_argv(info, work) + [a for app in linked_nif_apps for a in ("--linked-nif", app)]
     proc.say("$ " + " ".join(argv))
     p = subprocess.run(argv, capture_output=True, text=True)
     if p.returncode != 0:
@@ -138,20 +188,21 @@ def stage(info: ReleaseInfo, work: Path, env_file: Path = None) -> None:
 
 def initramfs_argv(work: Path, out: Path) -> list:
     """initramfs/build_initramfs.py: the cpio writer over the base spec (/init, mount
-    points, /dev/console) and the staged release, with a profile-guided boot script."""
+    points, /dev/console: write_base_spec) and the staged release, with a profile-guided
+    boot script."""
     bdir = paths.build_dir()
     return ["python3", str(paths.repo_root() / "initramfs" / "build_initramfs.py"),
             str(bdir / "target" / "initramfs" / "cpio" / "microbeam-cpio"), str(out / "microbeam.cpio"),
-            str(work), str(bdir / "base.spec"), str(work / "release.spec"),
+            str(work), str(work / "base.spec"), str(work / "release.spec"),
             str(work / "staging" / "release")]
 
 
-def check_hard_lines(out: Path) -> None:
-    """tests/image/hard_lines_test.sh on the image just written (/init static, no glibc,
-    one ELF in the cpio); a failure fails the build with one line."""
-    main_out = paths.out_dir()
+def check_hard_lines(out: Path, init: Path) -> None:
+    """tests/image/hard_lines_test.sh on the image just written with INIT (/init static,
+    no glibc, one ELF in the cpio); a failure fails the build with one line."""
     p = subprocess.run(["bash", str(paths.repo_root() / "tests" / "image" / "hard_lines_test.sh"),
-                        str(main_out), str(out / "microbeam.cpio")], capture_output=True, text=True)
+                        str(init.parent), str(out / "microbeam.cpio"), init.name],
+                       capture_output=True, text=True)
     if p.returncode != 0:
         failed = [ln[len("FAIL "):] for ln in p.stdout.splitlines() if ln.startswith("FAIL ")]
         why = "; ".join(failed) or " ".join((p.stdout + p.stderr).strip().splitlines()[-1:])
@@ -170,28 +221,46 @@ def erts_note(sizes: Path) -> str:
             "not in the image")
 
 
-def build_release(release_path: Path, out: Path = None, jobs=None, env_file: Path = None) -> int:
+def build_release(release_path: Path, out: Path = None, jobs=None, env_file: Path = None,
+                  cacerts=True, nifs=()) -> int:
     """Checks and stages the release, runs the main build (cached parts are reused), then
     writes OUT/bzImage, OUT/microbeam.cpio and OUT/size-report.json for it, and checks
-    the hard lines on them."""
+    the hard lines on them. The /init is microbeam-init-crypto for a release with crypto
+    or asn1; NIFS ("APP=DIR" each) are C NIFs linked into this release's own /init
+    (nif.py). A release that includes ssl gets the CA bundle unless CACERTS is false."""
     from . import build  # the main build; imported here to keep this module's tests light
 
     info = read_release(Path(release_path).resolve())
     check_erts(info)
     if env_file is not None:
         read_env_file(env_file)  # before anything is built
+    try:
+        nif_list = nif_mod.parse(list(nifs), slots=1000)   # the real count is checked later
+    except nif_mod.NifError as e:
+        raise ReleaseError(str(e))
+    apps = rel_apps(info)
     out = Path(out).resolve() if out else default_out(info)
     steps = 6
     proc.say(f"[release 1/{steps}] {info.name} {info.rel_vsn} (ERTS {info.erts_vsn}) at {info.path}")
     work = paths.build_dir() / "user-releases" / info.name
     work.mkdir(parents=True, exist_ok=True)
     proc.say(f"[release 2/{steps}] stage the release for the guest")
-    stage(info, work, env_file)
+    stage(info, work, env_file, [n.app for n in nif_list])
     note = erts_note(work / "sizes.json")
     if note:
         proc.say("  " + note)
     proc.say(f"[release 3/{steps}] main build: kernel, /init (cached unless changed)")
     build.build(jobs)
+    init = paths.out_dir() / init_name(apps)
+    if nif_list:
+        proc.say(f"  link /init ({init.name}) again with the release's NIFs")
+        try:
+            init = nif_mod.build_init(nif_list, init.name, paths.build_dir(), work, proc.say)
+        except nif_mod.NifError as e:
+            raise ReleaseError(str(e))
+    bundle = paths.out_dir() / "ca-certificates.crt" if cacerts and "ssl" in apps else None
+    proc.say(f"  /init: {init.name}; CA bundle: {CACERTS_GUEST if bundle else 'none'}")
+    write_base_spec(paths.build_dir() / "base.spec", init, work / "base.spec", bundle)
     proc.say(f"[release 4/{steps}] initramfs: /init + the release, boot script profiled, lz4")
     out.mkdir(parents=True, exist_ok=True)
     proc.run(initramfs_argv(work, out))
@@ -200,12 +269,15 @@ def build_release(release_path: Path, out: Path = None, jobs=None, env_file: Pat
     for name in ("bzImage", "vmlinux"):
         if (main_out / name).exists():
             shutil.copyfile(main_out / name, out / name)
+    if nif_list:   # this release's own /init, beside its image
+        for name in (init.name, init.name + ".debug"):
+            shutil.copyfile(work / name, out / name)
     proc.run(["python3", str(paths.repo_root() / "initramfs" / "size_report.py"),
               "--out", str(out / "size-report.json"), "--kernel", str(out / "bzImage"),
-              "--init", str(main_out / "microbeam-init"), "--initramfs", str(out / "microbeam.cpio"),
+              "--init", str(init), "--initramfs", str(out / "microbeam.cpio"),
               "--release-sizes", str(work / "sizes.json")])
     proc.say(f"[release 6/{steps}] hard lines: /init static, no glibc, one ELF in the image")
-    check_hard_lines(out)
+    check_hard_lines(out, init)
     for name in ("bzImage", "microbeam.cpio"):
         proc.say(f"  {out / name} ({(out / name).stat().st_size} bytes)")
     if note:

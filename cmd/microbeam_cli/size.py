@@ -37,7 +37,8 @@ def image_rows(report: dict) -> list:
 
 def unpacked_rows(report: dict) -> list:
     """[(label, bytes)]: the files the initramfs unpacks to."""
-    rows = [("/init", report["init"])]
+    init = report.get("init_name", "microbeam-init")   # the crypto or NIF variant is named
+    rows = [("/init" if init == "microbeam-init" else f"/init ({init})", report["init"])]
     rows += [(f"app {name}", size) for name, size in sorted(report["apps"].items())]
     files = report.get("initramfs_files")
     if files is not None:

@@ -179,6 +179,8 @@ def firecracker_config(spec: GuestSpec) -> dict:
                 "host_dev_name": spec.tap,
             },
         ],
+        # virtio-rng for the guest's CRNG (CONFIG_HW_RANDOM_VIRTIO; docs/crypto.md)
+        "entropy": {},
     }
 
 
@@ -198,6 +200,7 @@ def cloud_hypervisor_argv(spec: GuestSpec, binary: str = "cloud-hypervisor") -> 
             "--cpus", f"boot={spec.smp}",
             "--memory", f"size={spec.memory}M",
             "--net", net,
+            "--rng", "src=/dev/urandom",   # virtio-rng for the guest's CRNG (docs/crypto.md)
             "--serial", "tty",
             "--console", "off"]
 

@@ -5,7 +5,7 @@
 %%
 %%   assemble.escript RELEASE_DIR STAGING_DIR SPEC_OUT SIZES_OUT
 %%                    [--guest-root /release] [--erts-vsn 13.1.5] [--otp-lib DIR]
-%%                    [--compress-beams]
+%%                    [--compress-beams] [--linked-nif APP]...
 %%   assemble.escript --describe RELEASE_DIR
 %%                    prints "NAME REL_VSN ERTS_VSN FILE": the release and the file
 %%                    its versions came from (any layout below), nothing else
@@ -39,12 +39,15 @@
 %% module loaded is one the JIT translates, which is most of boot under emulation.
 -define(LAZY_BOOT_MODULES, [erl_lint, erl_parse, erl_eval]).
 %% Shared objects that /init has linked in (static NIFs), as {App, FileName}: they are
-%% left out of the image instead of refused. Empty until crypto and asn1 are linked into
-%% /init ("crypto, TLS and NIFs inside the one binary"); that work fills it, e.g.
-%% {crypto, "crypto.so"}, {crypto, "crypto_callback.so"}, {asn1, "asn1rt_nif.so"}.
--define(LINKED_NIFS, []).
-%% OTP's applications whose NIFs that work will link into /init: their refusal says so.
--define(NIFS_COMING, [crypto, asn1]).
+%% left out of the image instead of refused (the release is staged with
+%% out/microbeam-init-crypto when it lists crypto or asn1; docs/crypto.md). OTP 25 finds
+%% a static NIF by the module that calls erlang:load_nif/2, whatever the path: crypto's
+%% and asn1rt_nif's on_load work without the file. crypto_callback.so is crypto's
+%% allocator hook (linked in as well under --disable-dynamic-ssl-lib),
+%% otp_test_engine.so an engine for crypto's tests. The shared objects of an application
+%% given with --linked-nif APP (build --release --nif APP=DIR) are left out too.
+-define(LINKED_NIFS, [{crypto, "crypto.so"}, {crypto, "crypto_callback.so"},
+                      {crypto, "otp_test_engine.so"}, {asn1, "asn1rt_nif.so"}]).
 
 main(["--describe", Rel]) ->
     try
@@ -86,7 +89,7 @@ fail(Format, Args) -> throw({fail, io_lib:format(Format, Args)}).
 
 usage() ->
     fail("usage: assemble.escript RELEASE_DIR STAGING_DIR SPEC_OUT SIZES_OUT "
-         "[--guest-root /release] [--erts-vsn VSN] [--otp-lib DIR] [--compress-beams]", []).
+         "[--guest-root /release] [--erts-vsn VSN] [--otp-lib DIR] [--compress-beams] [--linked-nif APP]...", []).
 
 %%% Arguments
 
@@ -99,6 +102,8 @@ parse_args(["--guest-root", Root | Rest], Pos, Opts) -> parse_args(Rest, Pos, Op
 parse_args(["--erts-vsn", Vsn | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{erts_vsn => Vsn});
 parse_args(["--otp-lib", Dir | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{otp_lib => Dir});
 parse_args(["--compress-beams" | Rest], Pos, Opts) -> parse_args(Rest, Pos, Opts#{compress => true});
+parse_args(["--linked-nif", App | Rest], Pos, Opts) ->
+    parse_args(Rest, Pos, Opts#{linked_nif_apps => [App | maps:get(linked_nif_apps, Opts, [])]});
 parse_args(["--" ++ _ | _], _Pos, _Opts) -> usage();
 parse_args([Arg | Rest], Pos, Opts) -> parse_args(Rest, [Arg | Pos], Opts);
 parse_args([], [Sizes, Spec, Staging, Release], Opts) ->
@@ -131,6 +136,7 @@ run(#{release := Rel, staging := Staging, guest_root := GuestRoot} = Opts) ->
     {Staged, Skipped} = lists:partition(fun({_, _, Type}) -> Type =/= none end, RelApps),
     Sources = [{App, Vsn, locate_app(App, Vsn, Rel, maps:get(otp_lib, Opts), RelFile)}
                || {App, Vsn, _} <- Staged],
+    persistent_term:put(linked_nif_apps, maps:get(linked_nif_apps, Opts, [])),
     check_shared_objects(Sources, Rel),
 
     Dest = filename:join(Staging, tl(GuestRoot)),
@@ -318,7 +324,7 @@ locate_app(App, Vsn, Rel, OtpLib, RelFile) ->
 check_shared_objects(Sources, Rel) ->
     Found = lists:append([[{App, File, Kind} || {File, Kind} <- elf_files(Src)] || {App, _Vsn, Src} <- Sources]),
     case [refusal(App, File, Kind, Rel) || {App, File, Kind} <- Found,
-                                           not lists:member({App, filename:basename(File)}, ?LINKED_NIFS)] of
+                                           not linked_in(App, filename:basename(File))] of
         [] -> ok;
         Lines -> throw({fail_lines, Lines})
     end.
@@ -332,14 +338,12 @@ refusal(App, File, Kind, Rel) ->
                shared -> "a shared object (NIF or port driver)";
                executable -> "an executable (port program)"
            end,
-    Fix = case lists:member(App, ?NIFS_COMING) of
-              true -> io_lib:format("~ts's NIF is not linked into /init yet: drop ~ts from the release "
-                                    "(and the applications that need it) until the crypto-enabled /init",
-                                    [App, App]);
-              false when Kind =:= shared ->
-                  io_lib:format("/init is static and cannot load it: drop ~ts from the release, or use a "
-                                "pure-Erlang alternative", [App]);
-              false ->
+    Fix = case Kind of
+              shared ->
+                  io_lib:format("/init is static and cannot load it: link the NIF into this release's "
+                                "/init with `microbeam build --release ... --nif ~ts=DIR` (DIR: its C "
+                                "sources; docs/crypto.md), or drop ~ts from the release", [App, App]);
+              executable ->
                   io_lib:format("the guest runs one ELF, /init: drop ~ts from the release, or do the "
                                 "program's work in Erlang", [App])
           end,
@@ -415,7 +419,7 @@ stage_app(App, Vsn, Src, Dest, Compress) ->
     Ebin = filename:join(AppDir, "ebin"),
     Beams = stage_beam_dir(filename:join(Src, "ebin"), Dest, Ebin, Compress),
     copy(filename:join([Src, "ebin", AppFile]), Dest, filename:join(Ebin, AppFile)),
-    Linked = [F || {A, F} <- ?LINKED_NIFS, A =:= App],
+    Linked = fun(Base) -> linked_in(App, Base) end,
     Priv = copy_tree(filename:join(Src, "priv"), Dest, filename:join(AppDir, "priv"), Linked),
     [{filename:join(Ebin, AppFile), 8#644} | Beams ++ Priv].
 
@@ -470,7 +474,14 @@ beam_error(File, Why) when is_tuple(Why), tuple_size(Why) >= 2 ->
     fail("invalid .beam: ~ts", [string:trim(lists:flatten(Text))]);
 beam_error(File, Why) -> fail("invalid .beam ~ts: ~tp", [File, Why]).
 
-%% LINKED: file names left out (NIFs that /init has linked in, ?LINKED_NIFS).
+%% True for a shared object of App that /init has linked in: ?LINKED_NIFS, or any shared
+%% object of an application given with --linked-nif.
+linked_in(App, Base) ->
+    lists:member({App, Base}, ?LINKED_NIFS)
+        orelse (lists:member(atom_to_list(App), persistent_term:get(linked_nif_apps, []))
+                andalso (lists:suffix(".so", Base) orelse string:find(Base, ".so.") =/= nomatch)).
+
+%% LINKED: a predicate on file names: true for those left out (linked_in/2).
 copy_tree(Src, Dest, Rel, Linked) ->
     case filelib:is_dir(Src) of
         false -> [];
@@ -484,7 +495,7 @@ copy_entry(Src, Dest, Rel, Linked) ->
     case file:read_file_info(Src) of
         {ok, #file_info{type = directory}} -> copy_tree(Src, Dest, Rel, Linked);
         {ok, #file_info{type = regular}} ->
-            case lists:member(filename:basename(Src), Linked) of
+            case Linked(filename:basename(Src)) of
                 true -> [];
                 false -> copy_file(Src, Dest, Rel)
             end;

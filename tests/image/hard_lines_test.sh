@@ -3,9 +3,12 @@
 # /init is static (no INTERP, no NEEDED), holds no glibc, links ERTS (erl_start),
 # and the initramfs holds exactly one ELF file: /init. CPIO (default OUTDIR/microbeam.cpio)
 # may be another image with the same /init: `microbeam build --release` checks its own.
+# INIT (default microbeam-init) names the /init variant in OUTDIR: microbeam-init-crypto
+# for an image of a release with crypto (tests/release/test_tls.py).
 set -uo pipefail
 out=$(cd "${1:?usage: hard_lines_test.sh OUTDIR [CPIO]}" && pwd)
 init=$out/microbeam-init debug=$out/microbeam-init.debug cpio=${2:-$out/microbeam.cpio}
+init=$out/${3:-microbeam-init} debug=$out/${3:-microbeam-init}.debug
 failed=0 passed=0
 check() {  # check "what" command...
   local what=$1; shift
@@ -26,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && lz4 -dcq "$cpio" | cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
 elfs=$(cd "$tmp" && find . -type f -exec sh -c 'head -c4 "$1" | grep -q "^.ELF" && echo "$1"' _ {} \;)
 check "the initramfs holds exactly one ELF, ./init (found: $(echo $elfs))" test "$elfs" = "./init"
-check "the initramfs /init is out/microbeam-init" cmp -s "$tmp/init" "$init"
+check "the initramfs /init is out/${3:-microbeam-init}" cmp -s "$tmp/init" "$init"
 check "/dev/console is in the initramfs" test -c "$tmp/dev/console" -o -n "$(lz4 -dcq "$cpio" | cpio -itv --quiet 2>/dev/null | grep '^c.* dev/console$')"
 # Lock-down: nothing in the image is writable by others (the guest mounts its own /tmp),
 # and nothing runs set-uid or set-gid.

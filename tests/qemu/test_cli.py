@@ -49,7 +49,7 @@ class QemuCommandLine(unittest.TestCase):
             self.assertIn(flag, argv)
         self.assertEqual(option(argv, "-serial"), ["stdio"])
         # i8042: the PS/2 controller Ctrl-Alt-Del (QMP send-key) arrives through
-        self.assertEqual(option(argv, "-device"), ["virtio-net-device,netdev=n0", "i8042"])
+        self.assertEqual(option(argv, "-device"), ["virtio-net-device,netdev=n0", "i8042", "virtio-rng-device"])
         self.assertEqual(option(argv, "-netdev"),
                          ["user,id=n0,hostfwd=tcp:127.0.0.1:18080-:8080"])
         self.assertEqual(option(argv, "-qmp"), ["unix:/tmp/x/qmp.sock,server=on,wait=off"])
@@ -61,7 +61,7 @@ class QemuCommandLine(unittest.TestCase):
     def test_q35_uses_pci_nic(self):
         argv = qemucmd.qemu_argv(cfg(machine="q35"))
         self.assertEqual(option(argv, "-M"), ["q35"])
-        self.assertEqual(option(argv, "-device"), ["virtio-net-pci,netdev=n0"])
+        self.assertEqual(option(argv, "-device"), ["virtio-net-pci,netdev=n0", "virtio-rng-pci"])
 
     def test_kvm_uses_host_cpu_tcg_max(self):
         self.assertEqual(option(qemucmd.qemu_argv(cfg(accel="kvm")), "-cpu"), ["host"])
@@ -390,6 +390,10 @@ class SizeReport(unittest.TestCase):
     def test_image_rows_share_what_the_vmm_loads_labelled_compressed(self):
         self.assertEqual(size.image_rows(self.REPORT), [
             ("kernel (bzImage)", 2048, 0.5), ("initramfs, compressed with lz4 (legacy)", 2048, 0.5)])
+
+    def test_crypto_init_is_named(self):
+        rows = size.unpacked_rows(dict(self.REPORT, init_name="microbeam-init-crypto"))
+        self.assertEqual(rows[0], ("/init (microbeam-init-crypto)", 1024))
 
     def test_unpacked_rows_are_the_files_with_the_rest_as_other(self):
         self.assertEqual(size.unpacked_rows(self.REPORT), [

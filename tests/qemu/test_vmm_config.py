@@ -66,7 +66,8 @@ class Firecracker(WithImages):
     def test_defaults(self):
         cfg, text = self.config()
         self.assertEqual(list(cfg), ["boot-source", "drives", "machine-config",
-                                     "network-interfaces"])
+                                     "network-interfaces", "entropy"])
+        self.assertEqual(cfg["entropy"], {})   # virtio-rng, default rate
         boot = cfg["boot-source"]
         self.assertEqual(list(boot), ["kernel_image_path", "initrd_path", "boot_args"])
         self.assertEqual(boot["kernel_image_path"], self.kernel)
@@ -145,6 +146,7 @@ class CloudHypervisor(WithImages):
         self.assertEqual(option(argv, "--memory"), ["size=128M"])
         self.assertEqual(option(argv, "--net"),
                          ["tap=tap0,mac=06:00:AC:10:00:02,ip=172.16.0.1,mask=255.255.255.0"])
+        self.assertEqual(option(argv, "--rng"), ["src=/dev/urandom"])
         self.assertEqual(option(argv, "--serial"), ["tty"])
         self.assertEqual(option(argv, "--console"), ["off"])
 
