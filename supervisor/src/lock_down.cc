@@ -60,6 +60,9 @@ void PrepareTheEnd(const Config& config, char** argv, char** envp) {
 }
 
 absl::StatusOr<std::string> LockDown(const Config& config) {
+  // The kernel's rootfs (tmpfs) has a root of mode 1777, and the cpio cannot change it:
+  // anyone could create files in / (the app could plant a file /init's successor reads).
+  if (chmod("/", 0755) != 0 && errno != EPERM) return absl::ErrnoToStatus(errno, "chmod /");
   for (const auto& [dir, mode] : {std::pair{kAppRunDir, 0755}, std::pair{kCrashDumpDir, 0700}}) {
     if (absl::Status s = MakeAppDir(dir, mode, config.user); !s.ok()) return s;
   }

@@ -43,6 +43,14 @@ ThreadCredentials AppCredentials(const AppUser& user, uint64_t keep) {
   return c;
 }
 
+ThreadCredentials HelperThreadCredentials(const AppUser& user, uint64_t keep, uint64_t extra) {
+  ThreadCredentials c = AppCredentials(user, keep);
+  c.bounding |= extra;
+  c.permitted |= extra;
+  c.effective |= extra;
+  return c;
+}
+
 std::string CapabilityNames(uint64_t mask) {
   std::vector<std::string> names;
   for (int cap = 0; cap < 64; ++cap) {

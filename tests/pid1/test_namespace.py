@@ -400,8 +400,8 @@ class Endings(unittest.TestCase):
         self.assertGreater(hit, 5)
         self.assertEqual(out.count("exit policy:"), 1, out)
         self.assertEqual(rc, POWEROFF, out)
-        record(f"SIGSEGV in all {hit} threads of PID 1 at once", "one carries out the exit policy, the rest wait: "
-               "power off", took, "namespace", "signals to PID 1's end")
+        record("SIGSEGV in every thread of PID 1 at once", f"one of the {hit} carries out the exit policy, the "
+               "rest wait: power off", took, "namespace", "signals to PID 1's end")
 
     def test_faults_while_modules_load_under_restart(self):
         """SIGSEGV and SIGABRT at varying moments of ERTS's start (modules loading, the

@@ -40,6 +40,16 @@ TEST(AppCredentials, RootNeedsNoAmbientSet) {
   EXPECT_EQ(c.ambient, 0u);
 }
 
+TEST(HelperThreadCredentials, ExtraCapsForTheThreadOnlyNeverAcrossAnExec) {
+  constexpr uint64_t kNetAdmin = uint64_t{1} << 12, kNetRaw = uint64_t{1} << 13;
+  ThreadCredentials c = HelperThreadCredentials({1000, 1000}, kSysBoot | kNetBind, kNetAdmin | kNetRaw);
+  EXPECT_EQ(c.effective, kSysBoot | kNetBind | kNetAdmin | kNetRaw);
+  EXPECT_EQ(c.permitted, c.effective);
+  EXPECT_EQ(c.bounding, c.effective);
+  EXPECT_EQ(c.ambient, kSysBoot | kNetBind);  // what a re-exec from this thread would keep
+  EXPECT_EQ(c.inheritable, kSysBoot | kNetBind);
+}
+
 TEST(CapabilityMask, NamesToBits) {
   EXPECT_EQ(CapabilityMask({"cap_sys_boot", "cap_net_bind_service"}), kSysBoot | kNetBind);
   EXPECT_EQ(CapabilityMask({"cap_flying"}), 0u);
