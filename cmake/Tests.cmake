@@ -24,9 +24,14 @@ add_test(NAME demo_exunit
 
 # The real /init as PID 1 of new namespaces on the host: signals, exit paths, reaping.
 add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test_namespace)
+# The CLI: its pure parts, then `microbeam run` end to end (a few short TCG boots), and
+# the stand-ins for Firecracker and cloud-hypervisor (tests/qemu/test_vmm_standins.py).
 add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.qemu.test_vmm_config
-  tests.qemu.test_vmm_standins)
+                                                      tests.qemu.test_run tests.qemu.test_vmm_standins)
 add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
+# Plain QEMU as a user starts it (pc and q35, default NIC, no ip=): PID 1's DHCP client;
+# and a guest without a NIC reaching its release as soon as one given ip=.
+add_test(NAME plain_qemu COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_plain_qemu)
 # The fault matrix in QEMU: one boot a fault, each timed into out/fault-matrix.json.
 add_test(NAME fault_matrix COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_faults)
 # Three microVMs on a private network, distribution without epmd (slow: ~1 min).
@@ -36,9 +41,9 @@ add_test(NAME user_release COMMAND "${PYTHON3}" -m unittest -v tests.release.tes
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
-set_tests_properties(pid1_namespace cli qemu_boot fault_matrix cluster user_release bench_quick PROPERTIES
+set_tests_properties(pid1_namespace cli qemu_boot plain_qemu fault_matrix cluster user_release bench_quick PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
-set_tests_properties(qemu_boot fault_matrix cluster user_release PROPERTIES TIMEOUT 900)
+set_tests_properties(qemu_boot plain_qemu fault_matrix cluster user_release PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)
 set_tests_properties(bench_quick PROPERTIES TIMEOUT 2400)

@@ -2,13 +2,19 @@
 """Writes out/size-report.json: bytes per component of the image.
 
 Components: the kernel (bzImage), /init (stripped), each OTP/Elixir application of the
-release as staged (uncompressed), the initramfs as shipped (compressed), and the total
-(kernel + initramfs), which is what a VMM loads.
+release as staged (files in the initramfs), the initramfs as shipped (compressed) and
+unpacked (its files; read back from the cpio the way the kernel unpacks it), the total
+(kernel + compressed initramfs), which is what a VMM loads, and the least guest memory
+the image needs (cmd/microbeam_cli/initrd.py).
 """
 import argparse
 import json
 import os
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cmd"))
+from microbeam_cli import initrd  # noqa: E402
 
 
 def main() -> int:
@@ -25,6 +31,9 @@ def main() -> int:
         apps = {str(k): int(v) for k, v in release["apps"].items()}
         sizes = {name: os.path.getsize(path) for name, path in
                  (("kernel", a.kernel), ("init", a.init), ("initramfs", a.initramfs))}
+        with open(a.initramfs, "rb") as f:
+            how = initrd.compression(f.read(16))
+        unpacked = initrd.contents(a.initramfs)
     except (OSError, KeyError, ValueError) as e:
         print(f"size_report: {e}", file=sys.stderr)
         return 1
@@ -34,6 +43,11 @@ def main() -> int:
         "apps": dict(sorted(apps.items())),
         "release_uncompressed": sum(apps.values()),
         "initramfs_compressed": sizes["initramfs"],
+        "initramfs_compression": how,
+        "initramfs_uncompressed": unpacked.archive_bytes,
+        "initramfs_files": unpacked.file_bytes,
+        "initramfs_entries": unpacked.entries,
+        "minimum_memory_mib": initrd.minimum_memory_mib(unpacked),
         "total": sizes["kernel"] + sizes["initramfs"],
     }
     tmp = a.out + ".tmp"

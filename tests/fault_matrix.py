@@ -1,4 +1,4 @@
-"""The fault matrix's figures (README, "Faults, load and lock-down"): each fault test
+"""The fault matrix's figures (docs/faults.md): each fault test
 records what PID 1 did and how long it took into $MICROBEAM_OUT/fault-matrix.json,
 one row per fault, merged across the test groups that write it (QEMU, namespaces)."""
 
@@ -47,7 +47,7 @@ def rank(fault: str) -> int:
 
 
 def markdown_table(rows: dict) -> str:
-    """The README's table: one line a fault."""
+    """The table in docs/faults.md: one line a fault."""
     lines = ["| fault | what PID 1 did | took | timed from, to | where |", "|---|---|---|---|---|"]
     for fault, r in sorted(rows.items(), key=lambda kv: (rank(kv[0]), kv[0])):
         lines.append(f"| {fault} | {r['outcome']} | {r['seconds']:.2f} s | {r['measured']} | {r['where']} |")

@@ -7,7 +7,10 @@ One purpose a module:
   build     `build` and `test`: CMake/Ninja and CTest
   release   `build --release PATH`: a user's OTP release into its own two images
   qemucmd   pure QEMU command-line building and exit-status mapping
-  accel     probing whether KVM works (else TCG)
+  accel     the one rule for KVM or TCG: probe the real image, remember the verdict
+  console   what the serial console tells: PID 1 reached, a kernel panic
+  initrd    what an initramfs unpacks to, and the least guest memory for it
+  preflight `run`'s checks before QEMU: memory for the image, free host ports
   hosttsc   the host TSC frequency, told to microvm guests under TCG
   qmp       a minimal QMP client
   vm        the Guest class: one QEMU process with console capture (used by tests)

@@ -221,7 +221,7 @@ def _bar_panel(title, unit, bars, x0, y0, width, scale_max):
 
 
 def svg(result: dict) -> str:
-    """The README chart: image size, initramfs contents and the TCG boot timeline, each
+    """The chart in docs/benchmarks.md: image size, initramfs contents and the TCG boot timeline, each
     MicroBEAM next to the baseline."""
     width = 900
     systems = [("MicroBEAM", result["systems"]["microbeam"]), ("baseline", result["systems"]["baseline"])]

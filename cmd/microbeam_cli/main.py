@@ -28,16 +28,37 @@ def _positive(text: str) -> int:
     return n
 
 
+def _forward(text: str):
+    try:
+        return qemucmd.parse_forward(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).partition(": ")[2]) from None
+
+
+class Parser(argparse.ArgumentParser):
+    """Option errors in one line with a pointer to --help, not the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kernel", type=Path, default=None,
+    p.add_argument("--kernel", type=Path, default=None, metavar="FILE",
                    help="kernel image (default: out/bzImage)")
-    p.add_argument("--initrd", type=Path, default=None,
+    p.add_argument("--initrd", type=Path, default=None, metavar="FILE",
                    help="initramfs (default: out/microbeam.cpio)")
-    p.add_argument("--port", type=_port, default=8080,
-                   help="host port on 127.0.0.1 forwarded to the guest's 8080 (default 8080)")
-    p.add_argument("--memory", type=_positive, default=128, help="guest MiB (default 128)")
-    p.add_argument("--smp", type=_positive, default=2, help="guest CPUs (default 2)")
-    p.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm")
+    p.add_argument("--port", type=_port, default=None, metavar="P",
+                   help="short for --forward P:8080")
+    p.add_argument("--forward", type=_forward, action="append", default=[],
+                   metavar="HOST:GUEST",
+                   help="forward 127.0.0.1:HOST to the guest's TCP port GUEST; repeatable "
+                        "(default, when neither this nor --port is given: 8080:8080)")
+    p.add_argument("--memory", type=_positive, default=128, metavar="MiB",
+                   help="guest memory (default 128; below what the image needs is refused "
+                        "with the minimum)")
+    p.add_argument("--smp", type=_positive, default=2, metavar="N", help="guest CPUs (default 2)")
+    p.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm",
+                   metavar="microvm|q35", help="QEMU machine (default microvm)")
     p.add_argument("--append", default="", metavar="EXTRA",
                    help="extra kernel command line parameters")
     p.add_argument("--net", default=None, metavar="mcast:GROUP:PORT",
@@ -47,12 +68,17 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guest-ip", default=None, metavar="ADDR/PREFIX",
                    help="the guest's address on --net (the kernel's ip=), e.g. 192.168.100.2/24")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
-                   help="auto = KVM if a short probe guest runs under it, else TCG")
+                   metavar="auto|kvm|tcg",
+                   help="auto (default): KVM where this kernel, booted under it once, reaches "
+                        "PID 1 (the verdict is remembered), else TCG; a KVM start that dies "
+                        "or stays silent boots again under TCG. kvm/tcg (or "
+                        "MICROBEAM_ACCEL=kvm|tcg): that one, no fallback")
     p.add_argument("--console-log", metavar="FILE", default=None,
                    help="also write the serial console to FILE (appended)")
     p.add_argument("--debug-exit", action="store_true",
-                   help="add isa-debug-exit (0xf4) and microbeam.debug_exit=1; exit with "
-                        "the status the guest reports")
+                   help="have the guest report the BEAM's status on isa-debug-exit even "
+                        "with an exit policy other than poweroff (with poweroff, the "
+                        "default, it always does)")
     p.add_argument("--allow-reboot", action="store_true",
                    help="let a guest reboot restart it (default: QEMU ends, -no-reboot)")
     p.add_argument("--stop-timeout", type=float, default=20.0, metavar="SECONDS",
@@ -61,7 +87,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="microbeam",
         description="Build and run MicroBEAM microVM images (out/bzImage + "
                     "out/microbeam.cpio).")
@@ -80,14 +106,23 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--jobs", "-j", type=_positive, default=None)
     t.add_argument("ctest_args", nargs=argparse.REMAINDER,
                    help="after --: more ctest arguments (e.g. -- -R boot)")
-    r = sub.add_parser("run", help="boot the image in QEMU, console on the terminal")
+    r = sub.add_parser(
+        "run", help="boot the image in QEMU, console on the terminal",
+        description="Boot out/bzImage + out/microbeam.cpio (or --kernel/--initrd) in QEMU "
+                    "with the serial console on the terminal. Ctrl-C powers the guest down. "
+                    "Exits with the BEAM's status: 0 for halt(0) or a clean stop, N for "
+                    f"halt(N), {qemucmd.PANIC_STATUS} for a kernel panic. See cmd/README.md.")
     _add_run_options(r)
     r.add_argument("--eval", metavar="EXPR", default=None,
                    help="after the release has started, evaluate the Erlang expression EXPR "
                         "in the guest and exit with its status: 0 for ok/true/{ok, _}, 1 for "
                         "another value, 2 for an exception (or EXPR's own erlang:halt(N)); "
                         "e.g. 'my_tests:run()'")
-    sub.add_parser("size", help="print out/size-report.json as a table")
+    sz = sub.add_parser("size", help="the image's sizes: kernel, initramfs compressed and "
+                                     "unpacked, against the 8 MiB target")
+    sz.add_argument("image", nargs="?", type=Path, default=None, metavar="DIR",
+                    help="an image directory holding size-report.json, e.g. "
+                         "out/release-NAME (default: out/)")
     be = sub.add_parser("bench", help="setup + build + benchmark against the Debian baseline "
                                       "(table, out/bench.json, out/bench.svg)")
     be.add_argument("--quick", action="store_true",
@@ -140,15 +175,23 @@ def _add_vmm_config(sub) -> None:
     v.add_argument("--out", default=None, metavar="FILE", help="write here (default: stdout)")
 
 
+def forwards(args) -> list:
+    """(host, guest) ports: --port P (P:8080) and each --forward; 8080:8080 if none."""
+    fwds = ([(args.port, qemucmd.GUEST_HTTP_PORT)] if args.port is not None else [])
+    fwds += args.forward
+    return fwds or [(8080, qemucmd.GUEST_HTTP_PORT)]
+
+
 def vm_config(args) -> qemucmd.VMConfig:
-    """The VMConfig a `run`/`demo` invocation asks for (accelerator still unresolved)."""
+    """The VMConfig a `run`/`demo` invocation asks for (accelerator still unresolved).
+    The guest reports the BEAM's status unless its exit policy keeps it up."""
     kernel = args.kernel if args.kernel is not None else paths.default_kernel()
     initrd = args.initrd if args.initrd is not None else paths.default_initrd()
     return qemucmd.VMConfig(
-        kernel=str(kernel), initrd=str(initrd), host_port=args.port, memory=args.memory,
+        kernel=str(kernel), initrd=str(initrd), forwards=forwards(args), memory=args.memory,
         smp=args.smp, machine=args.machine, append=args.append, accel="tcg",
-        debug_exit=args.debug_exit, no_reboot=not args.allow_reboot,
-        private_net=args.net, guest_ip=args.guest_ip)
+        debug_exit=args.debug_exit or qemucmd.status_by_default(args.append),
+        no_reboot=not args.allow_reboot, private_net=args.net, guest_ip=args.guest_ip)
 
 
 def _ctest_extra(args):
@@ -186,7 +229,7 @@ def dispatch(args) -> int:
         from . import soak
         return soak.main(args.seconds, args.out or paths.out_dir())
     if args.command == "size":
-        return size.show(paths.size_report())
+        return size.show(size.report_path(args.image, paths.out_dir()))
     if args.command == "vmm-config":
         from . import vmm_config
         return vmm_config.cli(args, paths.out_dir(), proc.say)

@@ -5,13 +5,19 @@ Nothing here starts a process or touches the file system, so tests check it dire
 
 import base64
 import ipaddress
+import os
 import signal
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from . import hosttsc
 
 QEMU = "qemu-system-x86_64"
+
+
+def qemu_binary() -> str:
+    """$MICROBEAM_QEMU if set (another build of QEMU, or a test's stand-in), else QEMU."""
+    return os.environ.get("MICROBEAM_QEMU") or QEMU
 MACHINES = ("microvm", "q35")
 GUEST_HTTP_PORT = 8080
 
@@ -29,7 +35,8 @@ DEBUG_EXIT_CMDLINE = "microbeam.debug_exit=1"   # PID 1 reports its status on th
 class VMConfig:
     kernel: str
     initrd: str
-    host_port: int = 8080            # 127.0.0.1:host_port -> guest :8080
+    # (host port on host_addr, guest port) for QEMU's user network; none for the probe
+    forwards: List[Tuple[int, int]] = field(default_factory=lambda: [(8080, GUEST_HTTP_PORT)])
     memory: int = 128                # MiB
     smp: int = 2
     machine: str = "microvm"         # microvm | q35
@@ -37,14 +44,14 @@ class VMConfig:
     accel: str = "tcg"               # resolved accelerator: kvm | tcg
     debug_exit: bool = False
     no_reboot: bool = True           # a guest reboot (or panic with panic=N) ends QEMU
+    panic: Optional[str] = "-1"      # the kernel's panic= (reboot at once), unless append sets it
     qmp_socket: Optional[str] = None
     serial: str = "stdio"            # QEMU -serial argument
     host_addr: str = "127.0.0.1"
-    extra_forwards: List[tuple] = field(default_factory=list)  # (host_port, guest_port)
     machine_opts: str = ""           # appended to -M NAME, e.g. "pit=on"
     tsc_khz: Optional[int] = None    # tsc_early_khz= for the guest (see hosttsc.py)
     extra_args: List[str] = field(default_factory=list)        # more QEMU arguments
-    # None: QEMU's user network (NAT, host_port forwarded, guest 10.0.2.15). Or
+    # None: QEMU's user network (NAT, forwards from the host, guest 10.0.2.15). Or
     # "mcast:GROUP:PORT": a private L2 segment shared by every guest started with the
     # same group and port (QEMU socket networking, no root, no host setup); the guest
     # then needs guest_ip, and the host cannot reach it (use --eval or a guest on both).
@@ -92,12 +99,14 @@ def guest_mac(guest_ip: str) -> str:
 
 
 def kernel_cmdline(extra: str = "", debug_exit: bool = False, tsc_khz=None,
-                   guest_ip: Optional[str] = None) -> str:
+                   guest_ip: Optional[str] = None, panic: Optional[str] = None) -> str:
     """console=ttyS0 and the guest address (QEMU's user network unless GUEST_IP), then
-    the TSC hint (hosttsc.hint) if TSC_KHZ, then (with debug_exit) microbeam.debug_exit=1 unless EXTRA
-    already says, then EXTRA."""
+    panic=PANIC unless EXTRA sets panic=, then the TSC hint (hosttsc.hint) if TSC_KHZ,
+    then (with debug_exit) microbeam.debug_exit=1 unless EXTRA already says, then EXTRA."""
     parts = ["console=ttyS0", ip_param(guest_ip) if guest_ip else GUEST_IP]
     extra = (extra or "").strip()
+    if panic is not None and not any(w.startswith("panic=") for w in extra.split()):
+        parts.append(f"panic={panic}")
     if tsc_khz:
         parts.append(hosttsc.hint(tsc_khz))
     if debug_exit and "microbeam.debug_exit=" not in extra:
@@ -140,9 +149,36 @@ def hostfwd(host_addr: str, host_port: int, guest_port: int = GUEST_HTTP_PORT) -
 
 
 def netdev_arg(cfg: VMConfig) -> str:
-    fwds = [hostfwd(cfg.host_addr, cfg.host_port)]
-    fwds += [hostfwd(cfg.host_addr, h, g) for h, g in cfg.extra_forwards]
-    return ",".join(["user", "id=n0", *fwds])
+    return ",".join(["user", "id=n0", *(hostfwd(cfg.host_addr, h, g) for h, g in cfg.forwards)])
+
+
+def parse_forward(text: str) -> Tuple[int, int]:
+    """(host, guest) from "HOST:GUEST"; ValueError naming the option otherwise."""
+    host, sep, guest = text.partition(":")
+    try:
+        pair = (int(host), int(guest)) if sep else None
+    except ValueError:
+        pair = None
+    if pair is None or not all(0 < p < 65536 for p in pair):
+        raise ValueError(f"--forward: {text!r} is not HOST:GUEST, two ports 1..65535 "
+                         "(e.g. 4000:4000)")
+    return pair
+
+
+def exit_policy(append: str) -> str:
+    """The exit policy PID 1 will use: the last microbeam.exit= of APPEND (poweroff)."""
+    policy = "poweroff"
+    for w in (append or "").split():
+        if w.startswith("microbeam.exit="):
+            policy = w.partition("=")[2]
+    return policy
+
+
+def status_by_default(append: str) -> bool:
+    """Whether `run` has the guest report the BEAM's status on isa-debug-exit by
+    default: yes, unless the exit policy keeps the guest up after the BEAM ends (the
+    port's write ends QEMU, so it would cut a restart, a reboot or the rescue shell)."""
+    return exit_policy(append) == "poweroff"
 
 
 def validate(cfg: VMConfig) -> None:
@@ -150,8 +186,12 @@ def validate(cfg: VMConfig) -> None:
         raise ValueError(f"unknown machine {cfg.machine!r} (one of {', '.join(MACHINES)})")
     if cfg.accel not in ("kvm", "tcg"):
         raise ValueError(f"accelerator must be resolved to kvm or tcg, not {cfg.accel!r}")
-    if not 0 < cfg.host_port < 65536:
-        raise ValueError(f"host port {cfg.host_port} out of range 1..65535")
+    hosts = [h for h, _ in cfg.forwards]
+    for h, g in cfg.forwards:
+        if not (0 < h < 65536 and 0 < g < 65536):
+            raise ValueError(f"forward {h}:{g}: ports must be 1..65535")
+        if hosts.count(h) > 1:
+            raise ValueError(f"host port {h} is forwarded twice")
     if cfg.memory < 16:
         raise ValueError(f"memory {cfg.memory} MiB is too small")
     if cfg.smp < 1:
@@ -195,7 +235,8 @@ def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
         argv += ["-qmp", f"unix:{cfg.qmp_socket},server=on,wait=off"]
     argv += list(cfg.extra_args)
     argv += ["-kernel", cfg.kernel, "-initrd", cfg.initrd,
-             "-append", kernel_cmdline(cfg.append, cfg.debug_exit, cfg.tsc_khz, cfg.guest_ip)]
+             "-append", kernel_cmdline(cfg.append, cfg.debug_exit, cfg.tsc_khz, cfg.guest_ip,
+                                       cfg.panic)]
     return argv
 
 
@@ -226,3 +267,55 @@ def describe_exit(returncode: int) -> str:
         except ValueError:
             return f"killed by signal {-returncode}"
     return f"exit status {returncode}"
+
+
+# `run`'s status when the guest's kernel panicked, or the guest reset without reporting
+# a status (with panic=-1 and -no-reboot, a panic is a reset that ends QEMU).
+PANIC_STATUS = 70
+
+
+@dataclass
+class Outcome:
+    status: int                      # what `microbeam run` exits with
+    what: str                        # one line: why
+
+
+def outcome(returncode: int, debug_exit: bool, started: bool, reason: Optional[str] = None,
+            panic: Optional[str] = None, forced_by: Optional[int] = None) -> Outcome:
+    """What a finished QEMU means for `run`.
+
+    RETURNCODE is QEMU's (negative: killed by that signal); DEBUG_EXIT whether the guest
+    reports the BEAM's status on isa-debug-exit; STARTED whether QEMU answered QMP;
+    REASON the `reason` of QMP's SHUTDOWN event, if one came (guest-shutdown,
+    guest-reset, guest-panic, host-qmp-quit, host-signal, ...); PANIC the console's
+    `Kernel panic - not syncing:` message, if any; FORCED_BY the signal after which
+    `run` made QEMU quit or killed it, if it had to.
+    """
+    if not started:
+        status = 128 - returncode if returncode < 0 else (returncode or 1)
+        return Outcome(status, f"QEMU did not start ({describe_exit(returncode)})")
+    if panic is not None:
+        return Outcome(PANIC_STATUS, f"the guest's kernel panicked: {panic}")
+    if debug_exit and returncode > 0 and returncode & 1:
+        s = returncode >> 1
+        return Outcome(s, f"the BEAM ended with status {s}")
+    if forced_by is not None:
+        try:
+            name = signal.Signals(forced_by).name
+        except ValueError:
+            name = f"signal {forced_by}"
+        return Outcome(128 + forced_by, f"the guest did not stop after {name}: QEMU was ended")
+    if returncode < 0:
+        return Outcome(128 - returncode, f"QEMU was {describe_exit(returncode)}")
+    if returncode != 0:
+        return Outcome(returncode, f"QEMU failed ({describe_exit(returncode)})")
+    if reason in ("guest-reset", "guest-panic"):
+        if debug_exit or reason == "guest-panic":
+            return Outcome(PANIC_STATUS, "the guest reset without reporting a status "
+                                         "(a kernel panic or a CPU fault; see the console)")
+        return Outcome(0, "the guest rebooted")
+    if reason is not None and reason.startswith("host-"):
+        return Outcome(1, f"QEMU was stopped from the host ({reason})")
+    if debug_exit:
+        return Outcome(0, "the guest powered off")
+    return Outcome(0, "the guest powered off (no status from it: its exit policy is not poweroff)")

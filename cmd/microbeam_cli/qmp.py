@@ -86,6 +86,21 @@ class QMP:
                 raise QMPError(f"{name}: {err.get('class')}: {err.get('desc')}")
             return reply.get("return")
 
+    def drain_events(self, timeout: float = 1.0) -> list:
+        """Reads what QEMU sent and nobody asked for (events, e.g. SHUTDOWN with its
+        reason), until the connection ends or TIMEOUT passes; returns all events."""
+        if self.sock is not None:
+            deadline = time.monotonic() + timeout
+            try:
+                while time.monotonic() < deadline:
+                    self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+                    message = self._read_message()
+                    if "event" in message:
+                        self.events.append(message)
+            except (OSError, ValueError, QMPError):
+                pass
+        return self.events
+
     def close(self) -> None:
         if self.sock is not None:
             try:

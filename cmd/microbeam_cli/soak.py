@@ -59,10 +59,12 @@ def _metrics(g: Guest) -> dict:
 
 
 def soak(seconds: int, round_seconds: int = 60, connections: int = 4, memory: int = 128,
-         accel: str = "tcg", kernel=None, initrd=None, out: Path = None, say=proc.say) -> dict:
+         accel: str = "auto", kernel=None, initrd=None, out: Path = None, say=proc.say) -> dict:
     kernel = kernel or paths.default_kernel()
     initrd = initrd or paths.default_initrd()
-    with Guest.start(kernel, initrd, append="panic=-1", memory=memory, accel=accel) as g:
+    with Guest.start(kernel, initrd, append="panic=-1", memory=memory, accel=accel,
+                     say=say) as g:
+        say(f"soak: accelerator {g.accel} ({g.choice.why})")
         t0 = time.monotonic()
         while g.http_get("/health", timeout=60).status != 200:
             time.sleep(0.5)

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from . import accel as accel_mod
-from . import hosttsc, qemucmd
+from . import console, hosttsc, qemucmd
 from .qmp import QMP, QMPError
 
 _PR_SET_PDEATHSIG = 1
@@ -100,16 +100,20 @@ class Guest:
 
     def __init__(self, kernel, initrd, append="", memory=128, smp=2, machine="microvm",
                  port=None, debug_exit=False, accel="auto", no_reboot=True,
-                 qemu=qemucmd.QEMU, keep_workdir=False, machine_opts="", extra_args=(),
-                 private_net=None, guest_ip=None):
+                 qemu=None, keep_workdir=False, machine_opts="", extra_args=(),
+                 private_net=None, guest_ip=None, forwards=(), say=None):
         self.kernel, self.initrd = str(kernel), str(initrd)
         self.append, self.memory, self.smp, self.machine = append, memory, smp, machine
         self.requested_port = port
         self.port = port
         self.debug_exit = debug_exit
-        self.accel = accel_mod.resolve(accel)
+        self.forwards = list(forwards)          # more (host, guest) ports besides 8080
+        self.say = say
+        # The one rule (accel.py): a KVM verdict that fails at start falls back to TCG.
+        self.choice = accel_mod.choose(accel, kernel, initrd, machine, memory, smp, qemu)
+        self.accel = self.choice.accel
         self.no_reboot = no_reboot
-        self.qemu = qemu
+        self.qemu = qemu or qemucmd.qemu_binary()
         self.keep_workdir = keep_workdir
         self.machine_opts = machine_opts
         self.extra_args = list(extra_args)
@@ -136,7 +140,8 @@ class Guest:
 
     def config(self) -> qemucmd.VMConfig:
         return qemucmd.VMConfig(
-            kernel=self.kernel, initrd=self.initrd, host_port=self.port,
+            kernel=self.kernel, initrd=self.initrd,
+            forwards=[(self.port, qemucmd.GUEST_HTTP_PORT), *self.forwards],
             memory=self.memory, smp=self.smp, machine=self.machine, append=self.append,
             accel=self.accel, debug_exit=self.debug_exit, no_reboot=self.no_reboot,
             qmp_socket=str(self.workdir / "qmp.sock"), serial="stdio",
@@ -149,6 +154,35 @@ class Guest:
                 raise FileNotFoundError(name)
         self.workdir = Path(tempfile.mkdtemp(prefix="microbeam-guest-"))
         _live.add(self)
+        while True:
+            why = self._launch(attempts)
+            if why is None:
+                return
+            # Started under a KVM verdict, and QEMU died or the guest stayed silent.
+            self._end_qemu()
+            self.choice = accel_mod.demote(self.kernel, self.machine, why, self.qemu)
+            self.accel = self.choice.accel
+            if hosttsc.needs_hint(self.machine, self.accel, self.append):
+                self.tsc_khz = hosttsc.tsc_khz()
+            if self.say:
+                self.say(f"{why}: booting again under TCG")
+
+    def _end_qemu(self) -> None:
+        if self._qmp is not None:
+            self._qmp.close()
+            self._qmp = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+            if self.proc.stdin:
+                self.proc.stdin.close()
+        self._close_files()
+        self._started = False
+
+    def _launch(self, attempts):
+        """Starts QEMU; returns None once the guest runs, or why a KVM start that may
+        fall back failed."""
         for attempt in range(attempts):
             if self.requested_port is None:
                 self.port = free_port()
@@ -161,7 +195,6 @@ class Guest:
                 self._qmp = QMP(str(self.workdir / "qmp.sock")).connect(
                     timeout=15, alive=lambda: self.proc.poll() is None)
                 self._started = True
-                return
             except QMPError as e:
                 if self.proc.poll() is None:
                     self.proc.kill()
@@ -171,8 +204,32 @@ class Guest:
                 if (self.HOSTFWD_BUSY in err and self.requested_port is None
                         and attempt + 1 < attempts):
                     continue    # lost the race for the port: pick another
+                if self.choice.may_fall_back:
+                    return (f"QEMU {qemucmd.describe_exit(self.proc.returncode)} under KVM: "
+                            f"{accel_mod.first_line(err.encode())}")
                 self.kill()
                 raise GuestError(f"QEMU did not start ({e}); stderr:\n{err}") from None
+            return self._watch_start() if self.choice.may_fall_back else None
+        raise AssertionError("unreachable")
+
+    def _watch_start(self):
+        """Under a KVM verdict: None once PID 1 has spoken on the console, else why not
+        (QEMU died, or silence for accel.PROBE_TIMEOUT)."""
+        if console.quiet(self.append):
+            return None         # PID 1's lines do not reach the console: nothing to watch
+        deadline = time.monotonic() + accel_mod.PROBE_TIMEOUT
+        text = b""
+        while time.monotonic() < deadline:
+            text = self.console_path.read_bytes()
+            if console.PID1_LINE.search(text):
+                return None
+            if not self.running():
+                return (f"QEMU {qemucmd.describe_exit(self.returncode)} under KVM before PID 1: "
+                        f"{accel_mod.first_line(self.qemu_stderr().encode())}")
+            time.sleep(0.05)
+        what = ("kernel printed nothing" if not console.KERNEL_LINE.search(text)
+                else "guest printed no PID 1 line")
+        return f"under KVM the {what} in {accel_mod.PROBE_TIMEOUT:g} s"
 
     @property
     def console_path(self) -> Path:

@@ -152,6 +152,11 @@ const std::map<std::string_view, Setter>& Setters() {
          if (ParseBool(v, c.guard_memory)) return "";
          return Rejected("microbeam.memory_guard", v, "not a boolean (0|1)", c.guard_memory ? "1" : "0");
        }},
+      {"microbeam.dhcp",
+       [](std::string_view v, Config& c) -> std::string {
+         if (ParseBool(v, c.dhcp)) return "";
+         return Rejected("microbeam.dhcp", v, "not a boolean (0|1)", c.dhcp ? "1" : "0");
+       }},
       {"microbeam.tmp_size",
        [](std::string_view v, Config& c) -> std::string {
          if (ValidTmpfsSize(v)) return c.tmp_size = std::string(v), "";
@@ -255,6 +260,8 @@ ParsedConfig ParseConfig(const std::vector<std::string>& kernel_params,
   // Everything after a bare "--" on the kernel command line is init's argv: read it there.
   for (const std::string& p : kernel_params) {
     if (p == "--") break;
+    // The kernel's IP autoconfiguration (CONFIG_IP_PNP) reads these, ip=off included.
+    if (p.starts_with("ip=") || p.starts_with("nfsaddrs=")) result.config.kernel_ip = true;
     apply(p);
   }
   for (const std::string& a : init_args) apply(a);

@@ -39,6 +39,10 @@ struct Config {
   bool debug_exit = false;               // report the exit status on QEMU's isa-debug-exit port
   int restart_limit = 5;                 // restarts within restart_window before the rescue shell
   absl::Duration restart_window = absl::Seconds(60);
+  // microbeam.dhcp: without ip= on the command line, PID 1's DHCP client configures the
+  // first Ethernet interface (network/autoconfig.h).
+  bool dhcp = true;
+  bool kernel_ip = false;                // ip= (or nfsaddrs=) given: the kernel configures the network
 };
 
 struct ParsedConfig {

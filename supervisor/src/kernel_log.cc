@@ -23,9 +23,14 @@ bool IsKmsg(int fd) {
 
 void Write(const char* level, std::string_view line) {
   if (g_kmsg >= 0) {
-    // One write() is one record; the kernel adds the newline.
-    struct iovec iov[2] = {{const_cast<char*>(level), 3}, {const_cast<char*>(line.data()), line.size()}};
-    if (writev(g_kmsg, iov, 2) >= 0) return;
+    // One write() is one record. The newline ends it: the kernel keeps a record without
+    // one open for continuation (printk's LOG_CONT), and an open record is neither printed
+    // nor read by dmesg until another message follows (which the last line before a long
+    // quiet spell may never get: the lines that reached the console seconds late).
+    struct iovec iov[3] = {{const_cast<char*>(level), 3},
+                           {const_cast<char*>(line.data()), line.size()},
+                           {const_cast<char*>("\n"), 1}};
+    if (writev(g_kmsg, iov, 3) >= 0) return;
   }
   struct iovec iov[2] = {{const_cast<char*>(line.data()), line.size()}, {const_cast<char*>("\n"), 1}};
   (void)!writev(STDERR_FILENO, iov, 2);

@@ -31,6 +31,7 @@
 #include "kernel_log.h"
 #include "lock_down.h"
 #include "memory_guard.h"
+#include "network/autoconfig.h"
 #include "read_file.h"
 #include "rescue_shell.h"
 #include "restart_history.h"
@@ -207,6 +208,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (absl::Status s = sys::SetHostname(config.hostname); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   if (absl::Status s = sys::BringUpLoopback(); !s.ok()) Say(absl::StrCat("microbeam: ", s.message()));
   WriteEtcHosts(config.hostname);
+  if (!in_container) StartNetworkAutoconfig(config);  // no ip=: DHCP in the background, never waited for
   if (!in_container) ApplyGuestSysctls();  // a container's /proc/sys is the host's
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
   if (config.emergency_shell) {

@@ -1,7 +1,7 @@
 """The benchmark: its pure parts (statistics, parsing, bisection, reports), and one quick
 run end to end (`microbeam bench --quick`: one boot each, few requests, coarse memory
 floor) that must write valid JSON and SVG. The quick run is not a timed test: it only
-proves the benchmark works; the figures come from the full run (README).
+proves the benchmark works; the figures come from the full run (docs/benchmarks.md).
 
 Environment:
   MICROBEAM_OUT           artifact directory (default <repo>/out)

@@ -1,7 +1,7 @@
 """The fault matrix in QEMU (TCG by default): one test a fault, each booting
 out/bzImage with out/microbeam.cpio (or a copy of it broken on purpose), checking what
 PID 1 did, that the kernel never panicked, and recording how long it took
-(tests/fault_matrix.py -> out/fault-matrix.json, quoted in the README).
+(tests/fault_matrix.py -> out/fault-matrix.json, quoted in docs/faults.md).
 
 Faults come from outside, as they would: the demo's POST /halt/N (allowed by a kernel
 parameter), an expression given to init (microbeam.eval, as `microbeam run --eval`

@@ -102,6 +102,25 @@ TEST(ParseConfig, EvalIsBase64SoQuotesSurviveTheCommandLine) {
   EXPECT_TRUE(bad.config.eval_expr.empty());
 }
 
+TEST(ParseConfig, DhcpUnlessIpOnTheCommandLineOrTurnedOff) {
+  Config plain = ParseConfig({"console=ttyS0"}, {}).config;
+  EXPECT_TRUE(plain.dhcp);
+  EXPECT_FALSE(plain.kernel_ip);
+  for (const char* ip : {"ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", "ip=dhcp", "ip=off", "nfsaddrs=on"}) {
+    EXPECT_TRUE(ParseConfig({"console=ttyS0", ip}, {}).config.kernel_ip) << ip;
+  }
+  // Not the kernel's: a key that merely contains it, or a word after "--" (init's argv).
+  EXPECT_FALSE(ParseConfig({"vip=1", "microbeam.hostname=ip"}, {}).config.kernel_ip);
+  EXPECT_FALSE(ParseConfig({"--", "ip=dhcp"}, {"ip=dhcp"}).config.kernel_ip);
+  ParsedConfig off = ParseConfig({"microbeam.dhcp=0"}, {});
+  EXPECT_TRUE(off.warnings.empty());
+  EXPECT_FALSE(off.config.dhcp);
+  ParsedConfig bad = ParseConfig({"microbeam.dhcp=sometimes"}, {});
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0], "microbeam: microbeam.dhcp=sometimes: not a boolean (0|1); using 1");
+  EXPECT_TRUE(bad.config.dhcp);
+}
+
 TEST(ParseConfig, KernelParamsAfterDoubleDashAreReadFromArgvOnly) {
   // The kernel hands what follows "--" to init's argv; /proc/cmdline shows it too.
   ParsedConfig p = ParseConfig({"console=ttyS0", "--", "microbeam.erl_flags=-x"},
