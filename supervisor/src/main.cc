@@ -234,8 +234,9 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (absl::StatusOr<std::string> done = LockDown(config); done.ok()) {
     Say(*done);
   } else {
-    // The app must not run with what PID 1 had for the setup.
+    // The app must not run with what PID 1 had for the setup; nor restart into the same.
     LogAlways(absl::StrCat("microbeam: dropping privileges: ", done.status().message(), "; not starting the BEAM"));
+    RequestExitAction(ExitPolicy::kPoweroff);
     EndOfBeam("could not start", 1);
   }
   ReportPreviousCrashDump();

@@ -45,7 +45,6 @@ ThreadCredentials AppCredentials(const AppUser& user, uint64_t keep) {
 
 ThreadCredentials HelperThreadCredentials(const AppUser& user, uint64_t keep, uint64_t extra) {
   ThreadCredentials c = AppCredentials(user, keep);
-  c.bounding |= extra;
   c.permitted |= extra;
   c.effective |= extra;
   return c;

@@ -55,11 +55,11 @@ uint64_t CapabilityMask(const std::vector<std::string>& names);
 ThreadCredentials AppCredentials(const AppUser& user, uint64_t keep);
 
 // For a thread that PID 1 starts before the drop and that needs more for its whole life
-// (a DHCP client: CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE for port 68): the
-// app's credentials plus EXTRA in its bounding, permitted and effective sets, applied by
-// that thread itself (credentials are per thread: the BEAM's threads never hold EXTRA).
-// Inheritable and ambient stay the app's, so that should this thread ever carry out a
-// restart (a crash in it), the re-exec'd PID 1 gets exactly the app's caps.
+// (the DHCP client: CAP_NET_ADMIN, and uid 0 for /etc/resolv.conf): USER's ids, KEEP plus
+// EXTRA in its permitted and effective sets, applied by that thread itself (credentials
+// are per thread: the BEAM's threads never hold EXTRA). Its bounding set is KEEP, so an
+// exec from it (a restart carried out by a crash in it) gains nothing beyond the app's;
+// inheritable and ambient as AppCredentials.
 ThreadCredentials HelperThreadCredentials(const AppUser& user, uint64_t keep, uint64_t extra);
 
 // "cap_net_bind_service,cap_sys_boot" for a mask ("none" for 0).

@@ -45,9 +45,18 @@ TEST(HelperThreadCredentials, ExtraCapsForTheThreadOnlyNeverAcrossAnExec) {
   ThreadCredentials c = HelperThreadCredentials({1000, 1000}, kSysBoot | kNetBind, kNetAdmin | kNetRaw);
   EXPECT_EQ(c.effective, kSysBoot | kNetBind | kNetAdmin | kNetRaw);
   EXPECT_EQ(c.permitted, c.effective);
-  EXPECT_EQ(c.bounding, c.effective);
+  EXPECT_EQ(c.bounding, kSysBoot | kNetBind);  // an exec from this thread gains nothing more
   EXPECT_EQ(c.ambient, kSysBoot | kNetBind);  // what a re-exec from this thread would keep
   EXPECT_EQ(c.inheritable, kSysBoot | kNetBind);
+}
+
+TEST(HelperThreadCredentials, TheDhcpThreadKeepsUidZeroWithoutAmbient) {
+  constexpr uint64_t kNetAdmin = uint64_t{1} << 12;
+  ThreadCredentials c = HelperThreadCredentials({0, 0}, kSysBoot | kNetBind, kNetAdmin);
+  EXPECT_EQ(c.uid, 0u);
+  EXPECT_EQ(c.effective, kSysBoot | kNetBind | kNetAdmin);
+  EXPECT_EQ(c.bounding, kSysBoot | kNetBind);
+  EXPECT_EQ(c.ambient, 0u);
 }
 
 TEST(CapabilityMask, NamesToBits) {
