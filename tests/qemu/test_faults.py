@@ -380,6 +380,44 @@ class LockedDown(FaultTest):
 
 
 @unittest.skipIf(MISSING, SKIP_WHY)
+class DhcpThreadCredentials(unittest.TestCase):
+    """Without ip= PID 1's DHCP client runs in a thread started before the drop: it drops
+    itself to uid 0 with the app's caps plus cap_net_admin (bounding set the app's, no
+    ambient), and the lease still comes (QEMU's defaults: machine pc, e1000, user net)."""
+
+    CODE = ('W = fun Wait(0) -> no_lease; Wait(N) -> case file:read_file("/etc/resolv.conf") of '
+            '{ok, _} -> lease; _ -> timer:sleep(100), Wait(N - 1) end end, Lease = W(300), '
+            '{ok, Tasks} = file:list_dir("/proc/1/task"), '
+            '[begin {ok, S} = file:read_file("/proc/1/task/" ++ T ++ "/status"), '
+            'Ls = [Ln || Ln <- string:split(binary_to_list(S), "\\n", all), '
+            'lists:member(hd(string:split(Ln, ":")), ["Uid", "CapPrm", "CapEff", "CapBnd", "CapAmb"])], '
+            'io:format("dhcp-task ~s~n", [lists:join(" ", [string:replace(Ln, "\\t", "", all) || Ln <- Ls])]) '
+            'end || T <- Tasks], io:format("dhcp-done ~p~n", [Lease])')
+
+    def test_dhcp_thread_holds_only_what_it_needs(self):
+        from tests.qemu.test_plain_qemu import PlainQemu
+        expr = base64.b64encode(self.CODE.encode()).decode()
+        q = PlainQemu(append=f"console=ttyS0 microbeam.eval={expr}")
+        try:
+            q.wait_console(re.compile(r"dhcp-done (\w+)"))
+            console = q.console().replace("\r", "")
+        finally:
+            q.kill()
+        self.assertNotIn("Kernel panic", console)
+        self.assertIn("dhcp-done lease", console, console[-3000:])
+        kept, net_admin = (1 << 22) | (1 << 10), 1 << 12
+        rows = [dict(f.split(":", 1) for f in line.split()) for line in re.findall(r"(?m)^dhcp-task (.*)$", console)]
+        root = [r for r in rows if r["Uid"] == "0" * 4]
+        self.assertEqual(len(root), 1, rows)
+        self.assertEqual({k: int(root[0][k], 16) for k in ("CapPrm", "CapEff", "CapBnd", "CapAmb")},
+                         {"CapPrm": kept | net_admin, "CapEff": kept | net_admin, "CapBnd": kept, "CapAmb": 0})
+        for r in rows:
+            if r is not root[0]:
+                self.assertEqual(r["Uid"], "1000" * 4, r)
+                self.assertEqual(int(r["CapEff"], 16), kept, r)
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
 class AfterTheBeam(FaultTest):
     """Once the BEAM has ended under the `shell` policy, the rescue shell runs in a fresh
     /init, whose stop watcher hears the VMM (before, SIGTERM went to an emulator that
