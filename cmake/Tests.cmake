@@ -28,6 +28,10 @@ add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test
 # the stand-ins for Firecracker and cloud-hypervisor (tests/qemu/test_vmm_standins.py).
 add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.qemu.test_vmm_config
                                                       tests.qemu.test_run tests.qemu.test_vmm_standins)
+# The docs as a user reads them: docs/kernel-cmdline.md's plain QEMU lines booted as
+# written, and the README's examples run as written (tests/readme).
+add_test(NAME docs_examples COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_doc_recipes
+                                                                tests.readme.test_readme_examples)
 add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
 # Plain QEMU as a user starts it (pc and q35, default NIC, no ip=): PID 1's DHCP client;
 # and a guest without a NIC reaching its release as soon as one given ip=.
@@ -41,9 +45,9 @@ add_test(NAME user_release COMMAND "${PYTHON3}" -m unittest -v tests.release.tes
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
-set_tests_properties(pid1_namespace cli qemu_boot plain_qemu fault_matrix cluster user_release bench_quick PROPERTIES
+set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu fault_matrix cluster user_release bench_quick PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
-set_tests_properties(qemu_boot plain_qemu fault_matrix cluster user_release PROPERTIES TIMEOUT 900)
+set_tests_properties(qemu_boot plain_qemu docs_examples fault_matrix cluster user_release PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)
 set_tests_properties(bench_quick PROPERTIES TIMEOUT 2400)

@@ -40,6 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(c.console.starts_with("/") && c.console.find("..") == std::string::npos, "console");
   FUZZ_CHECK(c.release_root.starts_with("/") && c.release_root.find("..") == std::string::npos,
              "release");
+  for (const auto& [name, value] : c.env) {
+    FUZZ_CHECK(microbeam::ValidEnvName(name), "microbeam.env name");
+    FUZZ_CHECK(value.find('\0') == std::string::npos, "microbeam.env value with NUL");
+  }
   for (const std::string& cap : c.keep_caps) {
     FUZZ_CHECK(microbeam::CapabilityFromName(cap).has_value(), "unknown capability kept");
   }

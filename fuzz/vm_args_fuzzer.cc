@@ -27,7 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   release.vm_args = *std::move(vm_args);
   std::vector<std::string> argv = microbeam::BuildEmulatorArgs(release, microbeam::Config{});
   FUZZ_CHECK(!argv.empty() && argv[0] == "beam", "argv[0]");
-  std::vector<std::string> env = microbeam::BuildEmulatorEnv(release);
-  FUZZ_CHECK(env.size() == 7 + release.vm_args.env.size(), "environment size");
+  std::vector<std::string> env = microbeam::BuildEmulatorEnv(release, microbeam::Config{});
+  size_t start_script = microbeam::StartScriptEnv(release, microbeam::Config{}).size();
+  FUZZ_CHECK(env.size() == 7 + start_script + release.vm_args.env.size() + 1, "environment size");
+  FUZZ_CHECK(env.back() == "RELEASE_SYS_CONFIG=/release/releases/0.1.0/sys", "RELEASE_SYS_CONFIG last");
   return 0;
 }

@@ -50,6 +50,9 @@ def main() -> int:
         "minimum_memory_mib": initrd.minimum_memory_mib(unpacked),
         "total": sizes["kernel"] + sizes["initramfs"],
     }
+    # erts-* directories the release ships: not in the image (the ERTS is inside /init).
+    if release.get("erts_not_used"):
+        report["release_erts_not_used"] = [str(e) for e in release["erts_not_used"]]
     tmp = a.out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(report, f, indent=2)

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import paths, proc, qemucmd
+from . import guest_env, paths, proc, qemucmd
 from .release import ReleaseError
 
 
@@ -43,6 +43,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--image", type=Path, default=None, metavar="DIR",
+                   help="DIR/bzImage and DIR/microbeam.cpio, e.g. out/release-NAME (what "
+                        "`build --release` writes); --kernel/--initrd still win")
     p.add_argument("--kernel", type=Path, default=None, metavar="FILE",
                    help="kernel image (default: out/bzImage)")
     p.add_argument("--initrd", type=Path, default=None, metavar="FILE",
@@ -61,6 +64,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    metavar="microvm|q35", help="QEMU machine (default microvm)")
     p.add_argument("--append", default="", metavar="EXTRA",
                    help="extra kernel command line parameters")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment variable for the release (repeatable; microbeam.env= "
+                        "on the kernel command line, which the guest can read: no secrets)")
     p.add_argument("--net", default=None, metavar="mcast:GROUP:PORT",
                    help="put the guest on a private network shared by every guest started "
                         "with the same GROUP:PORT (QEMU socket networking) instead of QEMU's "
@@ -98,7 +104,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", "-j", type=_positive, default=None)
     b.add_argument("--release", type=Path, default=None, metavar="PATH",
                    help="also build an image for this OTP release (mix release, rebar3, "
-                        "systools layout; built with OTP 25.2.3)")
+                        "reltool, systools make_script/make_tar layouts; built with OTP "
+                        "25.2.3; docs/releases.md)")
+    b.add_argument("--env-file", type=Path, default=None, metavar="FILE",
+                   help="with --release: NAME=VALUE lines put into the image as "
+                        "/etc/microbeam.env (mode 0600), the release's environment kept off "
+                        "the kernel command line")
     b.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="with --release: where bzImage, microbeam.cpio and size-report.json "
                         "go (default out/release-NAME)")
@@ -118,6 +129,11 @@ def parser() -> argparse.ArgumentParser:
                         "in the guest and exit with its status: 0 for ok/true/{ok, _}, 1 for "
                         "another value, 2 for an exception (or EXPR's own erlang:halt(N)); "
                         "e.g. 'my_tests:run()'")
+    sub.add_parser("tsc-hint", help="print the kernel parameters a microvm guest needs under "
+                   "TCG (tsc_early_khz=, lpj=, tsc=reliable) for this host",
+                   description="Print `tsc_early_khz=N lpj=L tsc=reliable` for this host's TSC: "
+                               "what `-M microvm` needs on the kernel command line under TCG "
+                               "(docs/kernel-cmdline.md, \"Plain QEMU\").")
     sz = sub.add_parser("size", help="the image's sizes: kernel, initramfs compressed and "
                                      "unpacked, against the 8 MiB target")
     sz.add_argument("image", nargs="?", type=Path, default=None, metavar="DIR",
@@ -172,6 +188,8 @@ def _add_vmm_config(sub) -> None:
                    help=f"(default {vc.DEFAULT_NETMASK})")
     v.add_argument("--append", default="", metavar="EXTRA",
                    help="extra kernel command line parameters (last)")
+    v.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment variable for the release (repeatable; see `run --env`)")
     v.add_argument("--out", default=None, metavar="FILE", help="write here (default: stdout)")
 
 
@@ -185,11 +203,13 @@ def forwards(args) -> list:
 def vm_config(args) -> qemucmd.VMConfig:
     """The VMConfig a `run`/`demo` invocation asks for (accelerator still unresolved).
     The guest reports the BEAM's status unless its exit policy keeps it up."""
-    kernel = args.kernel if args.kernel is not None else paths.default_kernel()
-    initrd = args.initrd if args.initrd is not None else paths.default_initrd()
+    image = getattr(args, "image", None)
+    kernel = args.kernel or (image / "bzImage" if image else paths.default_kernel())
+    initrd = args.initrd or (image / "microbeam.cpio" if image else paths.default_initrd())
     return qemucmd.VMConfig(
         kernel=str(kernel), initrd=str(initrd), forwards=forwards(args), memory=args.memory,
-        smp=args.smp, machine=args.machine, append=args.append, accel="tcg",
+        smp=args.smp, machine=args.machine, accel="tcg",
+        append=guest_env.with_env(args.append, args.env),
         debug_exit=args.debug_exit or qemucmd.status_by_default(args.append),
         no_reboot=not args.allow_reboot, private_net=args.net, guest_ip=args.guest_ip)
 
@@ -208,7 +228,7 @@ def dispatch(args) -> int:
     if args.command == "build":
         if args.release is not None:
             from . import release
-            return release.build_release(args.release, args.out, args.jobs)
+            return release.build_release(args.release, args.out, args.jobs, args.env_file)
         return build.build(args.jobs)
     if args.command == "test":
         install.setup()
@@ -228,6 +248,14 @@ def dispatch(args) -> int:
     if args.command == "soak":
         from . import soak
         return soak.main(args.seconds, args.out or paths.out_dir())
+    if args.command == "tsc-hint":
+        from . import hosttsc
+        khz = hosttsc.tsc_khz()
+        if not khz:
+            proc.say("tsc-hint: cannot measure this host's TSC frequency")
+            return 1
+        print(hosttsc.hint(khz))
+        return 0
     if args.command == "size":
         return size.show(size.report_path(args.image, paths.out_dir()))
     if args.command == "vmm-config":

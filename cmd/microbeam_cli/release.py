@@ -7,8 +7,10 @@ adds it to the base spec (/init, mount points, /dev/console), lz4 compresses it 
 main build does.
 """
 
+import json
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,8 @@ DEBIAN_ERLANG = "1:25.2.3+dfsg-1+deb12u4"
 
 
 class ReleaseError(Exception):
-    """Bad input: the message is one line that names the file."""
+    """Bad input: the message names the file, one line (one line a file when several
+    files are at fault, e.g. shared objects)."""
 
 
 @dataclass
@@ -33,38 +36,74 @@ class ReleaseInfo:
     name: str
     erts_vsn: str
     rel_vsn: str
+    source: Path = None   # the file the versions came from (start_erl.data, RELEASES, NAME.rel)
+
+
+ASSEMBLE = paths.repo_root() / "initramfs" / "release" / "assemble.escript"
+
+
+def _escript_error(p: subprocess.CompletedProcess, what: str) -> ReleaseError:
+    lines = [ln[len("assemble: "):] if ln.startswith("assemble: ") else ln
+             for ln in p.stderr.strip().splitlines()] or [f"{what} failed (exit {p.returncode})"]
+    # main prints "microbeam: error: " before the first line; the others get it here.
+    return ReleaseError("\nmicrobeam: error: ".join(lines))
 
 
 def read_release(path: Path) -> ReleaseInfo:
-    """The release at PATH: its name (from releases/REL_VSN/NAME.rel), ERTS and release
-    versions (releases/start_erl.data)."""
+    """The release at PATH in any layout (initramfs/release/assemble.escript --describe):
+    releases/start_erl.data, else releases/RELEASES, else the .rel systools and reltool
+    leave. Its name, ERTS and release versions."""
     path = Path(path)
     if not path.is_dir():
         raise ReleaseError(f"{path}: not a directory (want an OTP release: lib/, releases/)")
-    start_erl = path / "releases" / "start_erl.data"
     try:
-        fields = start_erl.read_text().split()
-    except OSError as e:
-        raise ReleaseError(f"{start_erl}: cannot read ({e.strerror}); is {path} an OTP release?")
-    if len(fields) != 2 or not all(re.fullmatch(r"[A-Za-z0-9._+-]+", f) for f in fields):
-        raise ReleaseError(f"{start_erl}: expected \"ERTS_VSN REL_VSN\", found {' '.join(fields)!r}")
-    erts_vsn, rel_vsn = fields
-    rels = sorted((path / "releases" / rel_vsn).glob("*.rel"))
-    if not rels:
-        raise ReleaseError(f"{path / 'releases' / rel_vsn}: no NAME.rel file")
-    if not (path / "releases" / rel_vsn / "start.boot").is_file():
-        raise ReleaseError(f"{path / 'releases' / rel_vsn / 'start.boot'}: missing boot file")
-    return ReleaseInfo(path, rels[0].stem, erts_vsn, rel_vsn)
+        p = subprocess.run(["escript", str(ASSEMBLE), "--describe", str(path)],
+                           capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        raise ReleaseError("escript not found: install Erlang/OTP with `microbeam setup`")
+    if p.returncode != 0:
+        raise _escript_error(p, "reading the release")
+    fields = p.stdout.strip().split(" ", 3)
+    if len(fields) != 4:
+        raise ReleaseError(f"{path}: cannot read the release ({p.stdout.strip()!r})")
+    name, rel_vsn, erts_vsn, source = fields
+    return ReleaseInfo(path, name, erts_vsn, rel_vsn, Path(source))
 
 
 def check_erts(info: ReleaseInfo) -> None:
     """A clear error unless the release was built for the static ERTS."""
     if info.erts_vsn != STATIC_ERTS_VSN:
+        source = info.source or info.path / "releases" / "start_erl.data"
         raise ReleaseError(
-            f"{info.path / 'releases' / 'start_erl.data'}: release {info.name} {info.rel_vsn} was "
+            f"{source}: release {info.name} {info.rel_vsn} was "
             f"built for ERTS {info.erts_vsn}, but MicroBEAM's static ERTS is {STATIC_ERTS_VSN} "
             f"(OTP {STATIC_OTP_VERSION}): rebuild the release with Erlang/OTP {STATIC_OTP_VERSION} "
             f"(Debian erlang {DEBIAN_ERLANG}, which `microbeam setup` installs)")
+
+
+def read_env_file(path: Path) -> str:
+    """The env file for the image (`--env-file`): NAME=VALUE lines, '#' comments, blank
+    lines; as PID 1 reads /etc/microbeam.env. A bad line is an error naming file and line."""
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ReleaseError(f"--env-file {path}: cannot read ({getattr(e, 'strerror', None) or e})")
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r").lstrip()
+        if not line or line.startswith("#"):
+            continue
+        name, eq, _ = line.partition("=")
+        if not eq or not ENV_NAME.fullmatch(name):
+            raise ReleaseError(f"--env-file {path}:{number}: not NAME=VALUE with NAME of letters, "
+                               "digits, _ (no digit first)")
+        if "\0" in line:
+            raise ReleaseError(f"--env-file {path}:{number}: the value of {name} holds a NUL byte")
+    return text
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Where PID 1 reads the image's environment (supervisor/src/release_env.h kEnvFile).
+GUEST_ENV_FILE = "/etc/microbeam.env"
 
 
 def default_out(info: ReleaseInfo) -> Path:
@@ -72,9 +111,29 @@ def default_out(info: ReleaseInfo) -> Path:
 
 
 def assemble_argv(info: ReleaseInfo, work: Path) -> list:
-    return ["escript", str(paths.repo_root() / "initramfs" / "release" / "assemble.escript"),
+    return ["escript", str(ASSEMBLE),
             str(info.path), str(work / "staging"), str(work / "release.spec"),
             str(work / "sizes.json"), "--compress-beams", "--erts-vsn", STATIC_ERTS_VSN]
+
+
+def stage(info: ReleaseInfo, work: Path, env_file: Path = None) -> None:
+    """assemble.escript stages the release (every check on it: applications, boot
+    script, shared objects); the env file joins the spec at /etc/microbeam.env, 0600."""
+    argv = assemble_argv(info, work)
+    proc.say("$ " + " ".join(argv))
+    p = subprocess.run(argv, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise _escript_error(p, "staging the release")
+    if p.stdout:
+        print(p.stdout, end="", flush=True)
+    if env_file is not None:
+        text = read_env_file(env_file)
+        staged = work / "staging" / "microbeam.env"
+        staged.unlink(missing_ok=True)
+        staged.touch(mode=0o600)
+        staged.write_text(text)
+        with open(work / "release.spec", "a") as f:
+            f.write(f"dir /etc 0755 0 0\nfile {GUEST_ENV_FILE} {staged} 0600 0 0\n")
 
 
 def initramfs_argv(work: Path, out: Path) -> list:
@@ -87,22 +146,52 @@ def initramfs_argv(work: Path, out: Path) -> list:
             str(work / "staging" / "release")]
 
 
-def build_release(release_path: Path, out: Path = None, jobs=None) -> int:
-    """Checks the release, runs the main build (cached parts are reused), then writes
-    OUT/bzImage, OUT/microbeam.cpio and OUT/size-report.json for it."""
+def check_hard_lines(out: Path) -> None:
+    """tests/image/hard_lines_test.sh on the image just written (/init static, no glibc,
+    one ELF in the cpio); a failure fails the build with one line."""
+    main_out = paths.out_dir()
+    p = subprocess.run(["bash", str(paths.repo_root() / "tests" / "image" / "hard_lines_test.sh"),
+                        str(main_out), str(out / "microbeam.cpio")], capture_output=True, text=True)
+    if p.returncode != 0:
+        failed = [ln[len("FAIL "):] for ln in p.stdout.splitlines() if ln.startswith("FAIL ")]
+        why = "; ".join(failed) or " ".join((p.stdout + p.stderr).strip().splitlines()[-1:])
+        raise ReleaseError(f"{out / 'microbeam.cpio'}: hard line broken: {why}")
+
+
+def erts_note(sizes: Path) -> str:
+    """One line when the release ships its own erts-* (not used: ERTS is in /init)."""
+    try:
+        own = json.loads(sizes.read_text()).get("erts_not_used", [])
+    except (OSError, ValueError):
+        return ""
+    if not own:
+        return ""
+    return (f"{', '.join(own)} in the release: not used (the ERTS is inside /init), "
+            "not in the image")
+
+
+def build_release(release_path: Path, out: Path = None, jobs=None, env_file: Path = None) -> int:
+    """Checks and stages the release, runs the main build (cached parts are reused), then
+    writes OUT/bzImage, OUT/microbeam.cpio and OUT/size-report.json for it, and checks
+    the hard lines on them."""
     from . import build  # the main build; imported here to keep this module's tests light
 
     info = read_release(Path(release_path).resolve())
     check_erts(info)
+    if env_file is not None:
+        read_env_file(env_file)  # before anything is built
     out = Path(out).resolve() if out else default_out(info)
-    steps = 5
+    steps = 6
     proc.say(f"[release 1/{steps}] {info.name} {info.rel_vsn} (ERTS {info.erts_vsn}) at {info.path}")
-    proc.say(f"[release 2/{steps}] main build: kernel, /init (cached unless changed)")
-    build.build(jobs)
     work = paths.build_dir() / "user-releases" / info.name
     work.mkdir(parents=True, exist_ok=True)
-    proc.say(f"[release 3/{steps}] stage the release for the guest")
-    proc.run(assemble_argv(info, work))
+    proc.say(f"[release 2/{steps}] stage the release for the guest")
+    stage(info, work, env_file)
+    note = erts_note(work / "sizes.json")
+    if note:
+        proc.say("  " + note)
+    proc.say(f"[release 3/{steps}] main build: kernel, /init (cached unless changed)")
+    build.build(jobs)
     proc.say(f"[release 4/{steps}] initramfs: /init + the release, boot script profiled, lz4")
     out.mkdir(parents=True, exist_ok=True)
     proc.run(initramfs_argv(work, out))
@@ -115,7 +204,11 @@ def build_release(release_path: Path, out: Path = None, jobs=None) -> int:
               "--out", str(out / "size-report.json"), "--kernel", str(out / "bzImage"),
               "--init", str(main_out / "microbeam-init"), "--initramfs", str(out / "microbeam.cpio"),
               "--release-sizes", str(work / "sizes.json")])
+    proc.say(f"[release 6/{steps}] hard lines: /init static, no glibc, one ELF in the image")
+    check_hard_lines(out)
     for name in ("bzImage", "microbeam.cpio"):
         proc.say(f"  {out / name} ({(out / name).stat().st_size} bytes)")
+    if note:
+        proc.say("  " + note)
     proc.say(f"boot it: microbeam run --kernel {out / 'bzImage'} --initrd {out / 'microbeam.cpio'}")
     return 0

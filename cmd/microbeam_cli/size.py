@@ -79,6 +79,9 @@ def table(report: dict) -> str:
     if report.get("minimum_memory_mib"):
         out.append(f"guest memory: at least {report['minimum_memory_mib']} MiB "
                    "(run --memory; the files above stay in RAM)")
+    if report.get("release_erts_not_used"):
+        out.append(f"not used: {', '.join(report['release_erts_not_used'])} from the release "
+                   "(the ERTS is inside /init)")
     return "\n".join(out)
 
 

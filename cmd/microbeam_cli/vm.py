@@ -101,13 +101,15 @@ class Guest:
     def __init__(self, kernel, initrd, append="", memory=128, smp=2, machine="microvm",
                  port=None, debug_exit=False, accel="auto", no_reboot=True,
                  qemu=None, keep_workdir=False, machine_opts="", extra_args=(),
-                 private_net=None, guest_ip=None, forwards=(), say=None):
+                 private_net=None, guest_ip=None, forwards=(), say=None,
+                 extra_forwards=()):
         self.kernel, self.initrd = str(kernel), str(initrd)
         self.append, self.memory, self.smp, self.machine = append, memory, smp, machine
         self.requested_port = port
         self.port = port
         self.debug_exit = debug_exit
-        self.forwards = list(forwards)          # more (host, guest) ports besides 8080
+        # more (host, guest) ports besides 8080 (extra_forwards: the older name)
+        self.forwards = list(forwards) + list(extra_forwards)
         self.say = say
         # The one rule (accel.py): a KVM verdict that fails at start falls back to TCG.
         self.choice = accel_mod.choose(accel, kernel, initrd, machine, memory, smp, qemu)

@@ -18,6 +18,8 @@ import shlex
 from dataclasses import dataclass
 from typing import List
 
+from . import guest_env
+
 VMMS = ("firecracker", "cloud-hypervisor")
 
 DEFAULT_MEMORY = 128        # MiB
@@ -234,9 +236,13 @@ def cli(args, out_dir, say) -> int:
                 given = getattr(args, option[2:]) is not None
                 raise VmmConfigError(f"{option}: {path}: no such file"
                                      + ("" if given else f" ({hint}; build first, or give {option})"))
+        try:
+            append = guest_env.with_env(args.append, getattr(args, "env", None))
+        except guest_env.EnvError as e:
+            raise VmmConfigError(str(e))
         spec = make_spec(args.vmm, kernel, initrd, memory=args.memory, smp=args.smp,
                          tap=args.tap, guest_ip=args.guest_ip, gateway=args.gateway,
-                         netmask=args.netmask, append=args.append)
+                         netmask=args.netmask, append=append)
         text = render(spec)
         if args.out is None:
             print(text, end="", flush=True)

@@ -53,6 +53,33 @@ bool ValidTmpfsSize(std::string_view v) {
   return absl::SimpleAtoi(v, &n) && n > 0;
 }
 
+// microbeam.env / microbeam.env_b64: NAME=VALUE, the value plain or base64. The
+// warning names the key and the name, never the value (it may be a secret).
+std::string AddEnv(std::string_view key, std::string_view entry, bool base64, Config& c) {
+  size_t eq = entry.find('=');
+  std::string_view name = entry.substr(0, eq);
+  if (eq == std::string_view::npos) {
+    return absl::StrCat("microbeam: ", key, "=", name.substr(0, 64), ": not NAME=VALUE; entry ignored");
+  }
+  if (!ValidEnvName(name)) {
+    return absl::StrCat("microbeam: ", key, ": \"", name.substr(0, 64),
+                        "\" is not a variable name (letters, digits, _; no digit first); entry ignored");
+  }
+  std::string value(entry.substr(eq + 1));
+  if (base64) {
+    std::string decoded;
+    if (!absl::Base64Unescape(value, &decoded) && !absl::WebSafeBase64Unescape(value, &decoded)) {
+      return absl::StrCat("microbeam: ", key, ": the value of ", name, " is not base64; entry ignored");
+    }
+    value = std::move(decoded);
+  }
+  if (value.find('\0') != std::string::npos) {
+    return absl::StrCat("microbeam: ", key, ": the value of ", name, " holds a NUL byte; entry ignored");
+  }
+  c.env.emplace_back(std::string(name), std::move(value));
+  return "";
+}
+
 // Applies one `key=value`; returns an empty string or a warning line.
 using Setter = std::function<std::string(std::string_view value, Config& c)>;
 
@@ -162,6 +189,10 @@ const std::map<std::string_view, Setter>& Setters() {
          if (ValidTmpfsSize(v)) return c.tmp_size = std::string(v), "";
          return Rejected("microbeam.tmp_size", v, "not a size (bytes with k/m/g, or 1-100%)", c.tmp_size);
        }},
+      {"microbeam.env",
+       [](std::string_view v, Config& c) { return AddEnv("microbeam.env", v, false, c); }},
+      {"microbeam.env_b64",
+       [](std::string_view v, Config& c) { return AddEnv("microbeam.env_b64", v, true, c); }},
       {"microbeam.restart_limit",
        [](std::string_view v, Config& c) -> std::string {
          int n = 0;
@@ -222,6 +253,14 @@ std::string_view ExitPolicyName(ExitPolicy policy) {
     case ExitPolicy::kShell: return "shell";
   }
   return "poweroff";
+}
+
+bool ValidEnvName(std::string_view name) {
+  if (name.empty() || absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char ch : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+  }
+  return true;
 }
 
 std::vector<std::string> SplitKernelCmdline(std::string_view cmdline) {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -43,7 +44,14 @@ struct Config {
   // first Ethernet interface (network/autoconfig.h).
   bool dhcp = true;
   bool kernel_ip = false;                // ip= (or nfsaddrs=) given: the kernel configures the network
+  // microbeam.env=NAME=VALUE and microbeam.env_b64=NAME=BASE64: the release's own
+  // environment (DATABASE_URL, ...), in command-line order (a later NAME wins).
+  std::vector<std::pair<std::string, std::string>> env;
 };
+
+// A name the release's environment may hold: [A-Za-z_][A-Za-z0-9_]*, as POSIX shells
+// accept for `export NAME=...` (what a release's start script would have done).
+bool ValidEnvName(std::string_view name);
 
 struct ParsedConfig {
   Config config;

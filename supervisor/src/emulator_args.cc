@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "release_env.h"
 
 namespace microbeam {
 
@@ -54,7 +55,7 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
   args.insert(args.end(), {"--", "-root", release.root, "-bindir", release.BinDir(), "-progname",
                            "erl", "--", "-home", "/", "--", "-boot", release.BootFile(),
                            "-noshell", "-noinput"});
-  if (release.has_sys_config) args.insert(args.end(), {"-config", release.SysConfig()});
+  if (release.has_sys_config) args.insert(args.end(), {"-config", SysConfigPath(release, config)});
   bool names_node = false, sets_distribution = false;
   for (const std::string& f : init_flags) {
     names_node = names_node || f == "-name" || f == "-sname";
@@ -68,11 +69,13 @@ std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config&
   return args;
 }
 
-std::vector<std::string> BuildEmulatorEnv(const Release& release) {
+std::vector<std::string> BuildEmulatorEnv(const Release& release, const Config& config) {
   std::vector<std::string> env = {"BINDIR=" + release.BinDir(), "ROOTDIR=" + release.root,
                                   "EMU=beam", "PROGNAME=erl", "HOME=/", "PATH=/usr/bin:/bin",
                                   "TERM=vt100"};
-  for (const auto& [name, value] : release.vm_args.env) env.push_back(absl::StrCat(name, "=", value));
+  for (const auto& [name, value] : StartScriptEnv(release, config)) env.push_back(absl::StrCat(name, "=", value));
+  for (const auto& [name, value] : UserEnv(release, config)) env.push_back(absl::StrCat(name, "=", value));
+  env.push_back(absl::StrCat("RELEASE_SYS_CONFIG=", SysConfigPath(release, config)));
   return env;
 }
 

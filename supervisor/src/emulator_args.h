@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "config.h"
+#include "release_env.h"
 #include "vm_args.h"
 
 namespace microbeam {
@@ -18,7 +19,10 @@ struct Release {
   std::string rel_vsn;   // e.g. 0.1.0
   bool has_sys_config = false;
   VmArgs vm_args;  // releases/REL_VSN/vm.args, if the release has one
-
+  std::string name;             // releases/release_name (RELEASE_NAME); empty if unknown
+  std::string cookie;           // releases/COOKIE (RELEASE_COOKIE), if the release has one
+  bool runtime_config = false;  // sys.config says RUNTIME_CONFIG=true (release_env.h)
+  EnvList env_file;             // the image's env file (kEnvFile), if it has one
 
   std::string BinDir() const { return root + "/erts-" + erts_vsn + "/bin"; }
   std::string BootFile() const { return root + "/releases/" + rel_vsn + "/start"; }  // + .boot
@@ -55,7 +59,9 @@ inline constexpr const char* kDistributionOnFlags[] = {"-kernel", "start_distrib
 // emulator), the rest init/plain flags, given last so they win.
 std::vector<std::string> BuildEmulatorArgs(const Release& release, const Config& config);
 
-// The environment erlexec would set for the emulator, then vm.args' -env pairs.
-std::vector<std::string> BuildEmulatorEnv(const Release& release);
+// The environment erlexec would set for the emulator, then what the release's start
+// script would (RELEASE_*), then the user's (vm.args' -env, the env file,
+// microbeam.env; a later NAME wins), then RELEASE_SYS_CONFIG (release_env.h).
+std::vector<std::string> BuildEmulatorEnv(const Release& release, const Config& config);
 
 }  // namespace microbeam

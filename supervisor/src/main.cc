@@ -33,6 +33,7 @@
 #include "memory_guard.h"
 #include "network/autoconfig.h"
 #include "read_file.h"
+#include "release_files.h"
 #include "rescue_shell.h"
 #include "restart_history.h"
 #include "shutdown.h"
@@ -104,6 +105,7 @@ absl::StatusOr<Release> LoadRelease(const Config& config) {
     for (const std::string& w : vm_args->warnings) Say(w);
     release->vm_args = *std::move(vm_args);
   }
+  for (const std::string& w : ReadReleaseEnvironment(*release)) Say(w);
   return release;
 }
 
@@ -138,7 +140,10 @@ void ReportPreviousCrashDump() {
 
 [[noreturn]] void StartBeam(const Release& release, const Config& config, BootTimeline& timeline) {
   std::vector<std::string> args = BuildEmulatorArgs(release, config);
-  for (const std::string& env : BuildEmulatorEnv(release)) putenv(strdup(env.c_str()));
+  for (const std::string& env : BuildEmulatorEnv(release, config)) putenv(strdup(env.c_str()));
+  if (absl::Status s = WriteRuntimeSysConfig(release, config); !s.ok()) {
+    Say(absl::StrCat("microbeam: runtime configuration: ", s.message(), "; the config provider will fail"));
+  }
   timeline.Mark("erl_start");
   Say(timeline.ConsoleLine());
   if (absl::Status s = sys::WriteFile(kBootTimelineFile, timeline.Json()); !s.ok()) {

@@ -249,6 +249,13 @@ class Arguments(unittest.TestCase):
         self.assertEqual(c.panic, "-1")
         self.assertTrue(c.no_reboot)
 
+    def test_image_dir(self):
+        c = main.vm_config(self.parse("run", "--image", "out/release-hello"))
+        self.assertEqual((c.kernel, c.initrd),
+                         ("out/release-hello/bzImage", "out/release-hello/microbeam.cpio"))
+        c = main.vm_config(self.parse("run", "--image", "d", "--initrd", "x.cpio"))
+        self.assertEqual((c.kernel, c.initrd), ("d/bzImage", "x.cpio"))   # --initrd wins
+
     def test_forwards(self):
         c = main.vm_config(self.parse("run", "--forward", "4000:4000", "--forward", "2222:22"))
         self.assertEqual(c.forwards, [(4000, 4000), (2222, 22)])   # no 8080 unless asked

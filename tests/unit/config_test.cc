@@ -128,5 +128,45 @@ TEST(ParseConfig, KernelParamsAfterDoubleDashAreReadFromArgvOnly) {
   EXPECT_THAT(p.config.erl_flags, ElementsAre("-x"));
 }
 
+TEST(ParseConfig, EnvEntriesInOrderWithBlanksQuotedAndBase64) {
+  // The kernel's own quoting: both spellings group "hello world" into one parameter.
+  std::vector<std::string> params = SplitKernelCmdline(
+      "quiet \"microbeam.env=MSG=hello world\" microbeam.env=\"GREETING=hi there\" "
+      "microbeam.env=URL=ecto://u:p@db/app?a=b microbeam.env=EMPTY= "
+      "microbeam.env_b64=QUOTE=c2F5ICJoaSIgJ2EnIGI9Yw== microbeam.env=MSG=again");
+  ParsedConfig p = ParseConfig(params, {});
+  EXPECT_TRUE(p.warnings.empty()) << p.warnings.front();
+  EXPECT_THAT(p.config.env, ElementsAre(std::pair<std::string, std::string>("MSG", "hello world"),
+                                        std::pair<std::string, std::string>("GREETING", "hi there"),
+                                        std::pair<std::string, std::string>("URL", "ecto://u:p@db/app?a=b"),
+                                        std::pair<std::string, std::string>("EMPTY", ""),
+                                        std::pair<std::string, std::string>("QUOTE", "say \"hi\" 'a' b=c"),
+                                        std::pair<std::string, std::string>("MSG", "again")));
+}
+
+TEST(ParseConfig, BadEnvEntryIsOneLineWithoutTheValueAndBootGoesOn) {
+  ParsedConfig p = ParseConfig({"microbeam.env=1X=secret1", "microbeam.env=NOEQUALS",
+                                "microbeam.env=A-B=secret2", "microbeam.env_b64=K=!!secret3",
+                                "microbeam.env_b64=Z=AA==", "microbeam.env=OK=1", "microbeam.exit=reboot"},
+                               {});
+  ASSERT_EQ(p.warnings.size(), 5u);
+  for (const std::string& w : p.warnings) {
+    EXPECT_EQ(w.find('\n'), std::string::npos);
+    EXPECT_EQ(w.find("secret"), std::string::npos) << w;
+    EXPECT_NE(w.find("entry ignored"), std::string::npos) << w;
+  }
+  EXPECT_NE(p.warnings[0].find("\"1X\" is not a variable name"), std::string::npos);
+  EXPECT_NE(p.warnings[1].find("microbeam.env=NOEQUALS: not NAME=VALUE"), std::string::npos);
+  EXPECT_NE(p.warnings[3].find("the value of K is not base64"), std::string::npos);
+  EXPECT_NE(p.warnings[4].find("NUL"), std::string::npos);
+  EXPECT_THAT(p.config.env, ElementsAre(std::pair<std::string, std::string>("OK", "1")));
+  EXPECT_EQ(p.config.exit_policy, ExitPolicy::kReboot);
+}
+
+TEST(ValidEnvName, PosixShellNames) {
+  for (const char* ok : {"A", "_", "DATABASE_URL", "a1_b"}) EXPECT_TRUE(ValidEnvName(ok)) << ok;
+  for (const char* bad : {"", "1A", "A-B", "A.B", "A B", "Ä"}) EXPECT_FALSE(ValidEnvName(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace microbeam

@@ -79,7 +79,7 @@ TEST(BuildEmulatorArgs, NoConfigWhenReleaseHasNone) {
 
 TEST(BuildEmulatorEnv, PointsAtTheRelease) {
   Release r{"/release", "13.1.5", "0.1.0", false};
-  std::vector<std::string> env = BuildEmulatorEnv(r);
+  std::vector<std::string> env = BuildEmulatorEnv(r, Config{});
   EXPECT_NE(std::find(env.begin(), env.end(), "BINDIR=/release/erts-13.1.5/bin"), env.end());
   EXPECT_NE(std::find(env.begin(), env.end(), "ROOTDIR=/release"), env.end());
 }

@@ -87,8 +87,8 @@ TEST(BuildEmulatorArgs, VmArgsGoFirstAndTheCommandLineWins) {
   EXPECT_THAT(std::vector<std::string>(a.end() - 11, a.end()),
               ElementsAre("-kernel", "start_distribution", "true", "-sname", "fromfile", "-demo", "port", "80",
                           "-demo", "port", "8080"));
-  std::vector<std::string> env = BuildEmulatorEnv(r);
-  EXPECT_EQ(env.back(), "ERL_FULLSWEEP_AFTER=10");
+  std::vector<std::string> env = BuildEmulatorEnv(r, c);
+  EXPECT_EQ(env[env.size() - 2], "ERL_FULLSWEEP_AFTER=10");  // then RELEASE_SYS_CONFIG
 }
 
 TEST(BuildEmulatorArgs, EvalComesLastAfterEveryOtherFlag) {
