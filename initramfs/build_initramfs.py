@@ -54,6 +54,7 @@ def profile(raw: Path):
     if not shutil.which("unshare") or not shutil.which("cpio"):
         return None, "unshare or cpio missing"
     root = Path(tempfile.mkdtemp(prefix="microbeam-profile-"))
+    root.chmod(0o755)  # as the VM's root: PID 1 runs the BEAM as an unprivileged user
     try:
         with open(raw, "rb") as f:
             subprocess.run(["cpio", "-idm", "--quiet"], stdin=f, cwd=root, check=True)

@@ -36,9 +36,10 @@ def record(fault: str, outcome: str, seconds: float, where: str, measured: str) 
 
 
 # The order: the BEAM's own ends, then PID 1, processes, the image, the VMM.
-ORDER = ["halt(0)", "halt(3)", "halt(abort)", "halt(\"reason\")", "without bound", "crash loop", "SIGSEGV",
-         "orphans", "port program", "BEAM deaf", "missing boot", "corrupt", "/tmp", "power button",
-         "Ctrl-Alt-Del"]
+ORDER = ["halt(0)", "halt(3)", "halt(abort)", "after a restart", "halt(\"reason\")", "without bound", "crash loop",
+         "(SIGSEGV)", "every thread", "during ERTS's start", "cleanup", "rescue shell after", "orphans",
+         "port program", "BEAM deaf", "missing boot", "corrupt", "/tmp", "power button", "Ctrl-Alt-Del", "Ctrl-C",
+         "tries"]
 
 
 def rank(fault: str) -> int:

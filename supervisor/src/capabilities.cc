@@ -1,13 +1,6 @@
 #include "capabilities.h"
 
 #include <sys/capability.h>
-#include <sys/prctl.h>
-
-#include <cerrno>
-#include <cstring>
-#include <set>
-
-#include "absl/strings/str_cat.h"
 
 namespace microbeam {
 
@@ -17,26 +10,13 @@ std::optional<int> CapabilityFromName(const std::string& name) {
   return static_cast<int>(value);
 }
 
-absl::Status RestrictCapabilities(const std::vector<std::string>& keep) {
-  std::set<int> kept;
-  for (const std::string& name : keep) {
-    std::optional<int> cap = CapabilityFromName(name);
-    if (!cap) return absl::InvalidArgumentError(absl::StrCat("unknown capability ", name));
-    kept.insert(*cap);
-  }
-  for (int cap = 0; cap <= CAP_LAST_CAP || cap_get_bound(static_cast<cap_value_t>(cap)) >= 0; ++cap) {
-    // Already out (a restarted PID 1 inherits its predecessor's bounding set): dropping
-    // again would need CAP_SETPCAP, which is gone too.
-    if (kept.contains(cap) || cap_get_bound(static_cast<cap_value_t>(cap)) == 0) continue;
-    if (cap_drop_bound(static_cast<cap_value_t>(cap)) != 0 && errno != EINVAL) {
-      return absl::InternalError(absl::StrCat("dropping capability ", cap, " from the bounding set: ",
-                                              std::strerror(errno)));
-    }
-  }
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return absl::InternalError(absl::StrCat("prctl(PR_SET_NO_NEW_PRIVS): ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
+std::string CapabilityName(int cap) {
+  if (cap < 0 || cap > CAP_LAST_CAP) return "";
+  char* name = cap_to_name(static_cast<cap_value_t>(cap));
+  if (name == nullptr) return "";
+  std::string out(name);
+  cap_free(name);
+  return out;
 }
 
 }  // namespace microbeam

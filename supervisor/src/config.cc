@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -120,10 +121,21 @@ const std::map<std::string_view, Setter>& Setters() {
              return Rejected("microbeam.caps", v, absl::StrCat("unknown capability ", name),
                              absl::StrJoin(c.keep_caps, ","));
            }
-           caps.push_back(lower);
+           if (std::find(caps.begin(), caps.end(), lower) == caps.end()) caps.push_back(lower);
          }
          c.keep_caps = caps;
+         if (std::find(caps.begin(), caps.end(), "cap_sys_boot") == caps.end()) {
+           // Without it no exit path could power off or reboot: the VM would hang.
+           c.keep_caps.push_back("cap_sys_boot");
+           return Rejected("microbeam.caps", v, "PID 1 needs cap_sys_boot to power off", absl::StrJoin(c.keep_caps, ","));
+         }
          return "";
+       }},
+      {"microbeam.user",
+       [](std::string_view v, Config& c) -> std::string {
+         if (std::optional<AppUser> u = ParseAppUser(v)) return c.user = *u, "";
+         return Rejected("microbeam.user", v, "not UID:GID (numbers) or root",
+                         absl::StrCat(c.user.uid, ":", c.user.gid));
        }},
       {"microbeam.erl_flags",
        [](std::string_view v, Config& c) -> std::string {

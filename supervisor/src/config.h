@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "privileges.h"
 
 namespace microbeam {
 
@@ -22,10 +23,13 @@ struct Config {
   // After a stop request (the power button), how long the BEAM gets to stop by itself.
   absl::Duration shutdown_timeout = absl::Seconds(10);
   std::string hostname = "microbeam";
-  // Kept in the bounding set; everything else is dropped before erl_start.
-  // CAP_SYS_BOOT lets PID 1 carry out the exit policy after a restart by re-exec;
+  // All PID 1 keeps once set up (privileges.h); everything else is dropped before
+  // erl_start. CAP_SYS_BOOT carries out the exit policy, so it is always kept;
   // CAP_NET_BIND_SERVICE lets a release listen on ports below 1024.
   std::vector<std::string> keep_caps = {"cap_sys_boot", "cap_net_bind_service"};
+  // microbeam.user: the uid/gid the BEAM and its port programs run as ("root" is the
+  // operator's choice).
+  AppUser user;
   std::vector<std::string> erl_flags;    // extra emulator (+X) and init (-x) flags
   std::string eval_expr;                 // microbeam.eval (base64): init's -eval, after boot
   bool guard_memory = true;              // microbeam.memory_guard: RLIMIT_DATA kept below what is free

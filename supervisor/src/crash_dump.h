@@ -8,10 +8,12 @@
 
 namespace microbeam {
 
-// Where ERTS writes it: PID 1's working directory is /, and ERL_CRASH_DUMP is not set.
-inline constexpr const char* kCrashDumpPath = "/erl_crash.dump";
+// Where ERTS writes it (ERL_CRASH_DUMP): a directory of the RAM-backed root that the
+// app's user owns (the rest of the root is root's and read-only to the app).
+inline constexpr const char* kCrashDumpDir = "/crash";
+inline constexpr const char* kCrashDumpPath = "/crash/erl_crash.dump";
 // Where PID 1 moves it once reported, so that a new dump does not overwrite it.
-inline constexpr const char* kPreviousCrashDumpPath = "/erl_crash.dump.previous";
+inline constexpr const char* kPreviousCrashDumpPath = "/crash/erl_crash.dump.previous";
 
 // The reason line of a crash dump's header ("Slogan: ..."), or "" if there is none
 // in TEXT (the first few KiB of the file are enough).

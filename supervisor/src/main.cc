@@ -20,20 +20,22 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "boot_timeline.h"
-#include "capabilities.h"
 #include "config.h"
 #include "crash_dump.h"
+#include "crash_path.h"
 #include "early_mounts.h"
 #include "emulator_args.h"
 #include "etc_hosts.h"
 #include "guest_sysctls.h"
 #include "erts_static.h"
 #include "kernel_log.h"
+#include "lock_down.h"
 #include "memory_guard.h"
 #include "network/autoconfig.h"
 #include "read_file.h"
 #include "release_files.h"
 #include "rescue_shell.h"
+#include "restart_history.h"
 #include "shutdown.h"
 #include "stop_watcher.h"
 #include "system.h"
@@ -168,10 +170,13 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   BootTimeline timeline;
   timeline.Mark("init_entered");
   const bool in_container = InContainer();
+  // A restart by re-exec: PID 1 runs as the app's user already, with the console as stdio.
+  const bool restarted = std::getenv(std::string(kRestartsEnv).c_str()) != nullptr;
   std::vector<std::string> mount_errors;
   for (const MountSpec& m : EarlyMounts()) {
     if (absl::Status s = sys::Mount(m); !s.ok()) mount_errors.push_back(absl::StrCat("microbeam: ", s.message()));
   }
+  OpenNullOnClosedStdio();  // before any fd of ours can become the BEAM's stdio
   if (!in_container) OpenKernelLog();
   for (const std::string& e : mount_errors) Say(e);
   Config config = LoadConfig(argc, argv);
@@ -179,7 +184,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (in_container) {
     Say(absl::StrCat("microbeam: running as the init of a container ($container=", std::getenv("container"),
                      "): logging to stderr, keeping stdio as the console"));
-  } else if (absl::Status s = sys::AttachConsole(config.console); !s.ok()) {
+  } else if (absl::Status s = restarted ? absl::OkStatus() : sys::AttachConsole(config.console); !s.ok()) {
     Say(absl::StrCat("microbeam: console ", config.console, ": ", s.message(), "; keeping the kernel's"));
   }
   timeline.Mark("mounts_done");
@@ -188,13 +193,14 @@ bool InContainer() { return std::getenv("container") != nullptr; }
     config.debug_exit = false;
   }
   if (config.debug_exit) {
-    if (absl::Status s = sys::EnableDebugExitPort(); !s.ok()) {
+    // After a restart the port access is the previous PID 1's, kept across the exec.
+    if (absl::Status s = std::getenv(kIoPortEnv) ? absl::OkStatus() : sys::EnableDebugExitPort(); !s.ok()) {
       // Writing to the port without access would fault: report in the guest only.
       Say(absl::StrCat("microbeam: microbeam.debug_exit: ", s.message(), "; status stays in the guest"));
       config.debug_exit = false;
     }
   }
-  PrepareShutdown(config, argv, envp);
+  PrepareTheEnd(config, argv, envp);
   InstallCrashHandlers();
   // Ctrl-Alt-Del from a kernel with virtual terminals becomes SIGINT to PID 1 instead of
   // an immediate reboot (the stop watcher maps both to a graceful poweroff).
@@ -214,6 +220,15 @@ bool InContainer() { return std::getenv("container") != nullptr; }
     RunRescueShell("--emergency-shell on the command line");
     Say("microbeam: leaving the rescue shell; booting the release");
   }
+  if (const char* why = std::getenv(kRescueEnv)) {  // the shell policy, or a crash loop, re-exec'd us
+    std::string reason = why;
+    unsetenv(kRescueEnv);
+    if (RunRescueShell(reason) == ShellExit::kConsoleGone) {
+      RequestExitAction(ExitPolicy::kPoweroff);  // nobody to type: not the shell again
+      EndOfBeam("left the rescue shell without a console", 1);
+    }
+    Say("microbeam: leaving the rescue shell; booting the release");
+  }
   absl::StatusOr<Release> release = LoadRelease(config);
   while (!release.ok()) {
     std::string why = absl::StrCat("the BEAM cannot start: ", release.status().message());
@@ -221,10 +236,13 @@ bool InContainer() { return std::getenv("container") != nullptr; }
     if (RunRescueShell(why) == ShellExit::kConsoleGone) EndOfBeam("could not start", 1);
     release = LoadRelease(config);
   }
-  if (absl::Status s = RestrictCapabilities(config.keep_caps); !s.ok()) {
-    Say(absl::StrCat("microbeam: capabilities: ", s.message(), "; keeping the full set"));
+  if (absl::StatusOr<std::string> done = LockDown(config); done.ok()) {
+    Say(*done);
   } else {
-    Say(absl::StrCat("microbeam: bounding set: ", absl::StrJoin(config.keep_caps, ",")));
+    // The app must not run with what PID 1 had for the setup; nor restart into the same.
+    LogAlways(absl::StrCat("microbeam: dropping privileges: ", done.status().message(), "; not starting the BEAM"));
+    RequestExitAction(ExitPolicy::kPoweroff);
+    EndOfBeam("could not start", 1);
   }
   ReportPreviousCrashDump();
   GuardBeamMemory(config, in_container);
@@ -238,6 +256,11 @@ int main(int argc, char** argv, char** envp) {
   std::string_view role = microbeam::BaseName(argc > 0 ? argv[0] : "");
   if (role == "erl_child_setup" || role == "inet_gethost") {
     microbeam::UnblockAllSignals();  // exec kept PID 1's mask (stop_watcher.h)
+    // PID 1's ambient capabilities (privileges.h) end here: port programs get none.
+    if (absl::Status s = microbeam::sys::DropAllCapabilities(); !s.ok()) {
+      std::fprintf(stderr, "%s: %s\n", argv[0], std::string(s.message()).c_str());
+      return 1;
+    }
     return role == "erl_child_setup" ? erl_child_setup_main(argc, argv) : inet_gethost_main(argc, argv);
   }
   if (getpid() != 1) {

@@ -4,36 +4,29 @@
 #include <signal.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "crash_dump.h"
+#include "crash_path.h"
+#include "fixed_line.h"
 #include "kernel_log.h"
 #include "processes.h"
 #include "restart_history.h"
-#include "rescue_shell.h"
 #include "system.h"
 
 namespace microbeam {
 namespace {
 
 // Filled before erl_start; read-only afterwards (signal handlers and any thread read it).
+// Everything below is async-signal-safe and allocation-free (crash_path.h says why).
 Config g_config;
-char** g_argv = nullptr;
-std::vector<std::string> g_restart_env;  // environment for a re-exec, without MICROBEAM_RESTARTS
 std::vector<long> g_restart_times;
-volatile sig_atomic_t g_ending = 0;
-volatile sig_atomic_t g_requested_action = -1;  // an ExitPolicy, or -1: none
 
 long BootSeconds() {
   struct timespec ts;
@@ -104,23 +97,25 @@ void ShowCrashDumpHeader() {
   ssize_t n = fstat(fd, &st) == 0 ? read(fd, head, sizeof head) : -1;
   close(fd);
   std::string_view header = CrashDumpHeader(std::string_view(head, n > 0 ? n : 0));
-  static char line[600];
-  std::snprintf(line, sizeof line, "microbeam: the BEAM wrote a crash dump to %s (%lld bytes), lost with the VM; its header:",
-                kCrashDumpPath, static_cast<long long>(st.st_size));
-  LogLine(line);
+  static FixedLine<600> line;
+  line.Clear();
+  line << "microbeam: the BEAM wrote a crash dump to " << kCrashDumpPath << " (" << static_cast<long long>(st.st_size)
+       << " bytes), lost with the VM; its header:";
+  LogAlways(line.view());
   while (!header.empty()) {
     size_t eol = header.find('\n');
     std::string_view l = header.substr(0, eol);
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    std::snprintf(line, sizeof line, "microbeam: | %.*s", static_cast<int>(l.size()), l.data());
-    LogLine(line);
+    line.Clear();
+    line << "microbeam: | " << l;
+    LogAlways(line.view());
     header = eol == std::string_view::npos ? std::string_view() : header.substr(eol + 1);
   }
 }
 
 [[noreturn]] void Hang() {
-  LogLine("microbeam: cannot carry out the exit policy; halting here (PID 1 must not exit)");
-  for (;;) pause();
+  LogAlways("microbeam: cannot carry out the exit policy; halting here (PID 1 must not exit)");
+  Park();
 }
 
 [[noreturn]] void RebootWith(int cmd) {
@@ -129,23 +124,16 @@ void ShowCrashDumpHeader() {
   Hang();
 }
 
-[[noreturn]] void Restart() {
-  // A fresh ERTS: re-exec /init with the restart recorded. No fd of the old BEAM (its
-  // listening sockets above all) may survive into the new one.
-  std::vector<long> times = g_restart_times;
-  times.push_back(BootSeconds());
-  std::string restarts = std::string(kRestartsEnv) + "=" + FormatRestartTimes(times);
-  std::vector<char*> envp;
-  for (std::string& e : g_restart_env) envp.push_back(e.data());
-  envp.push_back(restarts.data());
-  envp.push_back(nullptr);
-  StopErtsHelpers();
-  syscall(SYS_close_range, 3u, ~0u, 0u);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  execve("/init", g_argv, envp.data());
-  LogLine("microbeam: re-exec of /init failed; powering off");
+// Restart and shell: a fresh /init (the shell in a fresh image too: this one may hold
+// a lock of a thread that will never run again). A stop request heard meanwhile wins.
+[[noreturn]] void ReExec(bool record_restart, const char* rescue_reason) {
+  if (ReExecInit(record_restart, rescue_reason)) {
+    ExitPolicy requested = static_cast<ExitPolicy>(RequestedAction());
+    LogAlways(requested == ExitPolicy::kReboot ? "microbeam: a stop request came while the BEAM ended: reboot"
+                                               : "microbeam: a stop request came while the BEAM ended: poweroff");
+    RebootWith(requested == ExitPolicy::kReboot ? RB_AUTOBOOT : RB_POWER_OFF);
+  }
+  LogAlways("microbeam: re-exec of /init failed; powering off");
   RebootWith(RB_POWER_OFF);
 }
 
@@ -161,48 +149,44 @@ const char* SignalName(int sig) {
 }
 
 void OnFatalSignal(int sig) {
-  if (g_ending) {  // the end itself crashed: skip to the one step that cannot be skipped
-    LogLine("microbeam: fatal signal while carrying out the exit policy; powering off");
+  if (EndClaimed()) {
+    if (!OwnsTheEnd()) Park();  // another thread is carrying out the end
+    // The end itself crashed: skip to the one step that cannot be skipped.
+    LogAlways("microbeam: fatal signal while carrying out the exit policy; powering off");
     RebootWith(RB_POWER_OFF);
   }
-  char how[64];
-  std::snprintf(how, sizeof how, "got fatal signal %s in PID 1", SignalName(sig));
-  EndOfBeam(how, 128 + sig);
+  static FixedLine<64> how;  // only the thread that will own the end gets this far first
+  how.Clear();
+  how << "got fatal signal " << SignalName(sig) << " in PID 1";
+  EndOfBeam(how.c_str(), 128 + sig);
 }
 
 }  // namespace
 
-void PrepareShutdown(const Config& config, char** argv, char** envp) {
+void PrepareShutdown(const Config& config, const std::vector<long>& restart_times) {
   g_config = config;
-  g_argv = argv;
-  for (char** e = envp; e && *e; ++e) {
-    std::string_view entry(*e);
-    if (entry.starts_with(std::string(kRestartsEnv) + "=")) {
-      g_restart_times = ParseRestartTimes(entry.substr(kRestartsEnv.size() + 1));
-    } else {
-      g_restart_env.emplace_back(entry);
-    }
-  }
+  g_restart_times = restart_times;
 }
 
 void EndOfBeam(const char* how, int status) {
-  if (g_ending) {  // a second thread, or a crash while ending: let the first one finish
-    for (;;) pause();
-  }
-  g_ending = 1;
-  ExitPolicy policy = g_requested_action >= 0 ? static_cast<ExitPolicy>(g_requested_action) : g_config.exit_policy;
+  // One owner: a second thread (another abort, the watcher's timeout), or a crash
+  // while ending, waits for the first one's end.
+  if (!ClaimTheEnd()) Park();
+  int requested = RequestedAction();
+  ExitPolicy policy = requested >= 0 ? static_cast<ExitPolicy>(requested) : g_config.exit_policy;
   if (policy == ExitPolicy::kRestart &&
       IsCrashLoop(g_restart_times, BootSeconds(), g_config.restart_limit,
                   absl::ToInt64Seconds(g_config.restart_window))) {
-    LogLine("microbeam: crash loop (restart limit reached within the window); going to the rescue shell");
+    LogAlways("microbeam: crash loop (restart limit reached within the window); going to the rescue shell");
     policy = ExitPolicy::kShell;
   }
-  char line[256];
-  std::snprintf(line, sizeof line, "microbeam: the BEAM %s (status %d); exit policy: %s", how,
-                status, ExitPolicyName(policy).data());
-  LogLine(line);
+  static FixedLine<256> line;
+  line << "microbeam: the BEAM " << how << " (status " << status << "); exit policy: " << ExitPolicyName(policy);
+  LogAlways(line.view());
   if (policy != ExitPolicy::kRestart) ShowCrashDumpHeader();  // a restart's PID 1 reports it
-  if (g_config.debug_exit) {
+  // The status goes to the host when the VM ends (QEMU ends at the write), not at a
+  // restart or in the shell, after which the VM goes on.
+  if (g_config.debug_exit && (policy == ExitPolicy::kPoweroff || policy == ExitPolicy::kReboot)) {
     sync();
     sys::WriteDebugExitPort(status);  // QEMU exits here with (status << 1) | 1
   }
@@ -210,15 +194,17 @@ void EndOfBeam(const char* how, int status) {
   switch (policy) {
     case ExitPolicy::kPoweroff: RebootWith(RB_POWER_OFF);
     case ExitPolicy::kReboot: RebootWith(RB_AUTOBOOT);
-    case ExitPolicy::kRestart: Restart();
+    case ExitPolicy::kRestart:
+      StopErtsHelpers();
+      ReExec(true, nullptr);
     case ExitPolicy::kShell:
-      RunRescueShell(line);
-      RebootWith(RB_POWER_OFF);
+      StopErtsHelpers();
+      ReExec(false, line.c_str() + sizeof("microbeam: ") - 1);
   }
   Hang();
 }
 
-void RequestExitAction(ExitPolicy action) { g_requested_action = static_cast<int>(action); }
+void RequestExitAction(ExitPolicy action) { SetRequestedAction(static_cast<int>(action)); }
 
 void InstallCrashHandlers() {
   struct sigaction sa = {};

@@ -3,15 +3,20 @@
 // kernel never sees init exit (which would panic it).
 #pragma once
 
+#include <vector>
+
 #include "config.h"
 
 namespace microbeam {
 
-// Stores what the final moments need. Call once, before erl_start.
-void PrepareShutdown(const Config& config, char** argv, char** envp);
+// Stores what the final moments need (with PrepareCrashPath(), crash_path.h): the
+// configuration and the earlier restarts' times. Call once, before erl_start.
+void PrepareShutdown(const Config& config, const std::vector<long>& restart_times);
 
 // Carries out the exit policy for a BEAM that ended with `status`, described by `how`
-// ("halted", "aborted", "fatal signal SIGSEGV"...). Async-signal-safe; never returns.
+// ("halted", "aborted", "fatal signal SIGSEGV"...). Async-signal-safe and allocation-free
+// (crash_path.h); the first thread to call it carries it out, any other parks. Restart
+// and shell re-exec /init (the shell opens in the fresh image). Never returns.
 [[noreturn]] void EndOfBeam(const char* how, int status);
 
 // A stop was asked for from outside (stop_requests.h) with `action` (kPoweroff or

@@ -5,20 +5,29 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "crash_path.h"
 #include "kernel_log.h"
 #include "shutdown.h"
 #include "stop_requests.h"
+#include "system.h"
 
 namespace microbeam {
 namespace {
@@ -32,6 +41,17 @@ bool HasKey(int fd, unsigned key) {
 
 std::vector<int> OpenKeyDevices() {
   std::vector<int> fds;
+  // A restarted PID 1 (the app's user, who may not open them) keeps its predecessor's.
+  if (const char* kept = std::getenv(kInputFdsEnv)) {
+    for (std::string_view item : absl::StrSplit(kept, ',', absl::SkipEmpty())) {
+      int fd = -1;
+      if (absl::SimpleAtoi(item, &fd) && fd > 2 && (HasKey(fd, KEY_POWER) || HasKey(fd, KEY_DELETE))) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        fds.push_back(fd);
+      }
+    }
+    return fds;
+  }
   for (int i = 0; i < 32; ++i) {
     int fd = open(absl::StrCat("/dev/input/event", i).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) continue;
@@ -52,13 +72,34 @@ bool BeamHandlesSigterm() {
   return old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN;
 }
 
+// The watcher exists before PID 1 drops its privileges, and Linux keeps credentials per
+// thread: it applies the drop itself when asked (DropWatcherPrivileges).
+struct DropRequest {
+  int fd = -1;  // eventfd the watcher polls
+  std::mutex mu;
+  std::condition_variable done_cv;
+  std::optional<ThreadCredentials> creds;
+  std::optional<absl::Status> result;
+};
+DropRequest* g_drop = nullptr;
+std::vector<int> g_input_fds;  // written before the thread starts, read-only afterwards
+
+void ServeDropRequest() {
+  uint64_t n;
+  if (read(g_drop->fd, &n, sizeof n) != sizeof n) return;
+  std::lock_guard<std::mutex> lock(g_drop->mu);
+  if (!g_drop->creds) return;
+  g_drop->result = sys::ApplyThreadCredentials(*g_drop->creds);
+  g_drop->done_cv.notify_all();
+}
+
 class Watcher {
  public:
   Watcher(int signal_fd, std::vector<int> key_fds, absl::Duration timeout)
       : signal_fd_(signal_fd), key_fds_(std::move(key_fds)), keys_(key_fds_.size()), timeout_(timeout) {}
 
   [[noreturn]] void Run() {
-    std::vector<struct pollfd> pfds = {{signal_fd_, POLLIN, 0}};
+    std::vector<struct pollfd> pfds = {{signal_fd_, POLLIN, 0}, {g_drop->fd, POLLIN, 0}};
     for (int fd : key_fds_) pfds.push_back({fd, POLLIN, 0});
     for (;;) {
       int wait_ms = -1;
@@ -73,9 +114,10 @@ class Watcher {
         AskBeamToStop();
       }
       if (pfds[0].revents & POLLIN) ReadSignals();
+      if (pfds[1].revents & POLLIN) ServeDropRequest();
       for (size_t i = 0; i < key_fds_.size(); ++i) {
-        if (pfds[i + 1].revents & POLLIN) ReadKeys(i);
-        if (pfds[i + 1].revents & (POLLERR | POLLHUP | POLLNVAL)) pfds[i + 1].fd = -1;  // device gone
+        if (pfds[i + 2].revents & POLLIN) ReadKeys(i);
+        if (pfds[i + 2].revents & (POLLERR | POLLHUP | POLLNVAL)) pfds[i + 2].fd = -1;  // device gone
       }
     }
   }
@@ -103,17 +145,30 @@ class Watcher {
 
   void Handle(const StopRequest& r, pid_t sender) {
     std::string from = sender > 0 ? absl::StrCat(" from PID ", sender) : "";
+    if (EndClaimed()) {
+      // The BEAM is gone and PID 1 is carrying out its end: a restart's cleanup, or the
+      // shell's re-exec. The request takes its place (crash_path.h); once the exec is
+      // committed it goes along as a pending signal, which the next PID 1 hears.
+      RequestExitAction(r.action);
+      LogAlways(absl::StrCat("microbeam: ", r.what, from, " while the BEAM ends: ", ExitPolicyName(r.action),
+                             " instead"));
+      if (ReExecCommitted()) {
+        kill(getpid(), r.action == ExitPolicy::kReboot ? SIGUSR1 : SIGPWR);
+        Park();  // unread from here on: blocked in every thread, it stays pending
+      }
+      return;
+    }
     if (stopping_) {
-      LogLine(absl::StrCat("microbeam: ", r.what, from, " again while stopping: ", ExitPolicyName(r.action), " now"));
+      LogAlways(absl::StrCat("microbeam: ", r.what, from, " again while stopping: ", ExitPolicyName(r.action), " now"));
       RequestExitAction(r.action);
       EndOfBeam("was stopped by a second request", 0);
     }
     RequestExitAction(r.action);
     if (!BeamHandlesSigterm()) {
-      LogLine(absl::StrCat("microbeam: ", r.what, from, ": the BEAM is not running; ", ExitPolicyName(r.action)));
+      LogAlways(absl::StrCat("microbeam: ", r.what, from, ": the BEAM is not running; ", ExitPolicyName(r.action)));
       EndOfBeam("was not running", 0);
     }
-    LogLine(absl::StrCat("microbeam: ", r.what, from, ": stopping the BEAM (init:stop), then ",
+    LogAlways(absl::StrCat("microbeam: ", r.what, from, ": stopping the BEAM (init:stop), then ",
                          ExitPolicyName(r.action), "; ", absl::ToInt64Seconds(timeout_), " s allowed"));
     stopping_ = true;
     deadline_ = absl::Now() + timeout_;
@@ -157,12 +212,30 @@ absl::StatusOr<int> WatchStopRequests(absl::Duration shutdown_timeout) {
   sigset_t set = StopSignals();
   int signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd < 0) return absl::ErrnoToStatus(errno, "signalfd");
+  g_drop = new DropRequest;  // lives as long as PID 1
+  g_drop->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (g_drop->fd < 0) return absl::ErrnoToStatus(errno, "eventfd");
   std::vector<int> key_fds = OpenKeyDevices();
+  g_input_fds = key_fds;
   int devices = static_cast<int>(key_fds.size());
   std::thread([signal_fd, fds = std::move(key_fds), shutdown_timeout]() mutable {
     Watcher(signal_fd, std::move(fds), shutdown_timeout).Run();
   }).detach();
   return devices;
+}
+
+std::vector<int> StopWatcherInputFds() { return g_input_fds; }
+
+absl::Status DropWatcherPrivileges(const ThreadCredentials& creds) {
+  if (g_drop == nullptr) return absl::OkStatus();  // no watcher thread
+  std::unique_lock<std::mutex> lock(g_drop->mu);
+  g_drop->creds = creds;
+  uint64_t one = 1;
+  if (write(g_drop->fd, &one, sizeof one) != sizeof one) return absl::ErrnoToStatus(errno, "eventfd");
+  if (!g_drop->done_cv.wait_for(lock, std::chrono::seconds(5), [] { return g_drop->result.has_value(); })) {
+    return absl::DeadlineExceededError("the stop watcher did not answer within 5 s");
+  }
+  return *g_drop->result;
 }
 
 }  // namespace microbeam

@@ -3,8 +3,11 @@
 // BEAM to stop (SIGTERM: ERTS runs init:stop()) and ends it at the shutdown timeout.
 #pragma once
 
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "privileges.h"
 
 namespace microbeam {
 
@@ -21,5 +24,13 @@ void UnblockAllSignals();
 // Starts the watcher thread. Returns how many input devices (with a power or Delete
 // key) it watches; an error only if the signals cannot be watched.
 absl::StatusOr<int> WatchStopRequests(absl::Duration shutdown_timeout);
+
+// The input devices the watcher reads (kept open across a restart by re-exec).
+std::vector<int> StopWatcherInputFds();
+
+// Has the watcher thread give itself CREDS (sys::ApplyThreadCredentials): it was
+// started before PID 1 dropped its privileges and would keep its own otherwise. Waits
+// for its answer (up to 5 s). OK if there is no watcher.
+absl::Status DropWatcherPrivileges(const ThreadCredentials& creds);
 
 }  // namespace microbeam

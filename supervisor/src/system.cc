@@ -4,11 +4,14 @@
 #include <net/if.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -103,6 +106,14 @@ absl::Status AttachConsole(const std::string& path) {
     }
   }
   if (fd > 2) close(fd);
+  // No signals from bytes: as the controlling tty with ISIG, a 0x03 on the serial line
+  // was SIGINT to PID 1 (a stop request: power off) and 0x1c SIGQUIT (ERTS halts at
+  // once). The rescue shell reads raw bytes and keeps ISIG off too.
+  struct termios t;
+  if (tcgetattr(STDIN_FILENO, &t) == 0) {
+    t.c_lflag &= static_cast<tcflag_t>(~ISIG);
+    tcsetattr(STDIN_FILENO, TCSANOW, &t);
+  }
   return absl::OkStatus();
 }
 
@@ -112,6 +123,83 @@ absl::Status EnableDebugExitPort() {
 }
 
 void WriteDebugExitPort(int status) { outb(static_cast<unsigned char>(status), kDebugExitPort); }
+
+namespace {
+
+// capget/capset for the calling thread (pid 0), version 3: two 32-bit words a set.
+bool GetCapSets(uint64_t& permitted, uint64_t& effective, uint64_t& inheritable) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  permitted = data[0].permitted | uint64_t{data[1].permitted} << 32;
+  effective = data[0].effective | uint64_t{data[1].effective} << 32;
+  inheritable = data[0].inheritable | uint64_t{data[1].inheritable} << 32;
+  return true;
+}
+
+bool SetCapSets(uint64_t permitted, uint64_t effective, uint64_t inheritable) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {
+      {static_cast<uint32_t>(effective), static_cast<uint32_t>(permitted), static_cast<uint32_t>(inheritable)},
+      {static_cast<uint32_t>(effective >> 32), static_cast<uint32_t>(permitted >> 32),
+       static_cast<uint32_t>(inheritable >> 32)}};
+  return syscall(SYS_capset, &header, data) == 0;
+}
+
+}  // namespace
+
+ThreadCredentials CurrentThreadCredentials() {
+  ThreadCredentials c;
+  c.uid = static_cast<uid_t>(syscall(SYS_getuid));
+  c.gid = static_cast<gid_t>(syscall(SYS_getgid));
+  GetCapSets(c.permitted, c.effective, c.inheritable);
+  for (int cap = 0; cap < 64; ++cap) {
+    int in = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (in < 0) break;  // past the kernel's last capability
+    if (in == 1) c.bounding |= uint64_t{1} << cap;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1) c.ambient |= uint64_t{1} << cap;
+  }
+  return c;
+}
+
+absl::Status ApplyThreadCredentials(const ThreadCredentials& c) {
+  for (int cap = 0; cap < 64; ++cap) {
+    int in = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (in < 0) break;
+    if (in == 1 && !(c.bounding >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      return Errno(absl::StrCat("dropping capability ", cap, " from the bounding set"));
+    }
+  }
+  // Keep the permitted set through the uid change; capset below trims it.
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return Errno("prctl(PR_SET_KEEPCAPS)");
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  syscall(SYS_getresuid, &ruid, &euid, &suid);
+  syscall(SYS_getresgid, &rgid, &egid, &sgid);
+  if (ruid != c.uid || euid != c.uid || suid != c.uid || rgid != c.gid || egid != c.gid || sgid != c.gid) {
+    if (syscall(SYS_setgroups, 0, nullptr) != 0) return Errno("setgroups(0)");
+    if (syscall(SYS_setresgid, c.gid, c.gid, c.gid) != 0) return Errno(absl::StrCat("setresgid ", c.gid));
+    if (syscall(SYS_setresuid, c.uid, c.uid, c.uid) != 0) return Errno(absl::StrCat("setresuid ", c.uid));
+  }
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  if (!SetCapSets(c.permitted, c.effective, c.inheritable)) return Errno("capset");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return Errno("clearing the ambient set");
+  for (int cap = 0; cap < 64; ++cap) {
+    if ((c.ambient >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+      return Errno(absl::StrCat("raising ambient capability ", cap));
+    }
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Errno("prctl(PR_SET_NO_NEW_PRIVS)");
+  return absl::OkStatus();
+}
+
+absl::Status DropAllCapabilities() {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return Errno("clearing the ambient set");
+  }
+  if (!SetCapSets(0, 0, 0)) return Errno("capset");
+  return absl::OkStatus();
+}
 
 void ForEachProcess(absl::FunctionRef<void(const ProcStat&)> fn) {
   int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

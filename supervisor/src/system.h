@@ -10,6 +10,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "early_mounts.h"
+#include "privileges.h"
 #include "processes.h"
 
 namespace microbeam::sys {
@@ -28,6 +29,16 @@ absl::Status AttachConsole(const std::string& path);
 absl::Status EnableDebugExitPort();
 // Async-signal-safe: writes `status` to the isa-debug-exit port.
 void WriteDebugExitPort(int status);
+// Gives the CALLING THREAD only these credentials (privileges.h): bounding set, then
+// gid/uid (raw system calls: musl's would change every thread), then the capability
+// sets, ambient last, and no_new_privs. Already-dropped bounding caps are skipped, so a
+// restarted PID 1 (with the caps it kept) can apply the same again.
+absl::Status ApplyThreadCredentials(const ThreadCredentials& c);
+// Clears the calling thread's permitted, effective, inheritable and ambient sets (ERTS's
+// helper programs: nothing they exec inherits a capability).
+absl::Status DropAllCapabilities();
+// The calling thread's credentials as the kernel has them (ids and the five sets).
+ThreadCredentials CurrentThreadCredentials();
 // Calls `fn` for every process in /proc (skipping those that vanish meanwhile). Async-
 // signal-safe: raw getdents64 and read into stack buffers, no allocation.
 void ForEachProcess(absl::FunctionRef<void(const ProcStat&)> fn);

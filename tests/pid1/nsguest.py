@@ -29,8 +29,9 @@ class NsGuestError(Exception):
 
 
 class NsGuest:
-    def __init__(self, initrd: Path, args=(), shell=True, prepare=None):
+    def __init__(self, initrd: Path, args=(), shell=True, prepare=None, stdio_closed=False):
         self.root = Path(tempfile.mkdtemp(prefix="microbeam-ns-"))
+        self.root.chmod(0o755)  # as the VM's root: the app's unprivileged user must get through it
         unpack = subprocess.run(f"lz4 -dc '{initrd}' | cpio -idm --quiet",
                                 shell=True, cwd=self.root, capture_output=True, text=True)
         if unpack.returncode != 0:
@@ -44,10 +45,12 @@ class NsGuest:
         if prepare:
             prepare(self.root)  # e.g. break the release before boot
         env = dict(os.environ, container="microbeam-test")
+        # STDIO_CLOSED: PID 1 starts with fds 0-2 closed, as under a VMM with no console.
+        argv = ["unshare", "--pid", "--fork", "--mount", "--uts", "--net", "--ipc", f"--root={self.root}", "/init", *args]
+        if stdio_closed:
+            argv = ["sh", "-c", 'exec "$@" <&- >&- 2>&-', "sh", *argv]
         self.proc = subprocess.Popen(
-            ["unshare", "--pid", "--fork", "--mount", "--uts", "--net", "--ipc",
-             f"--root={self.root}", "/init", *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self._out = bytearray()
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -114,13 +117,18 @@ class NsGuest:
         self._reader.join(2)
         return rc
 
-    def status(self) -> dict:
-        """/proc/<PID 1>/status as a dict."""
+    def status(self, task=None) -> dict:
+        """/proc/<PID 1>/status (or that of its thread TASK) as a dict."""
         fields = {}
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+        path = Path(f"/proc/{self.pid}/task/{task}/status" if task else f"/proc/{self.pid}/status")
+        for line in path.read_text().splitlines():
             key, _, value = line.partition(":")
             fields[key] = value.strip()
         return fields
+
+    def tasks(self) -> list:
+        """The thread ids of PID 1 (host numbering)."""
+        return sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task"))
 
     def processes(self) -> list:
         """(pid, ppid, state, comm) of every process in the namespace, from its own /proc."""

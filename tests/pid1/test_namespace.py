@@ -10,6 +10,7 @@ Environment:
   MICROBEAM_INITRD   initramfs instead of $MICROBEAM_OUT/microbeam.cpio
 """
 
+import ctypes
 import json
 import os
 import re
@@ -36,6 +37,18 @@ HALTED_0 = "the BEAM halted (status 0)"
 
 # Capability numbers (linux/capability.h) for the CapBnd masks.
 CAP_NET_BIND_SERVICE, CAP_SYS_BOOT = 10, 22
+KEPT = (1 << CAP_SYS_BOOT) | (1 << CAP_NET_BIND_SERVICE)
+APP_UID = 1000  # microbeam.user's default
+
+
+def caps(status: dict) -> dict:
+    """The five capability sets of a /proc status, as integers."""
+    return {k: int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}
+
+
+def app_credentials(kept=KEPT) -> dict:
+    """What every thread of PID 1 holds once the app runs (non-root user)."""
+    return {"CapInh": kept, "CapPrm": kept, "CapEff": kept, "CapBnd": kept, "CapAmb": kept}
 
 
 def erl_eval(code: str) -> str:
@@ -68,7 +81,7 @@ class Boot(unittest.TestCase):
             hosts = (g.root / "etc" / "hosts").read_text()
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["os_pid"], "1")
-        self.assertEqual(int(proc["CapBnd"], 16), (1 << CAP_SYS_BOOT) | (1 << CAP_NET_BIND_SERVICE))
+        self.assertEqual(caps(proc), app_credentials())
         self.assertEqual(proc["NoNewPrivs"], "1")
         # The stop signals are PID 1's (its watcher's signalfd), in every thread of it.
         blocked = int(proc["SigBlk"], 16)
@@ -79,7 +92,32 @@ class Boot(unittest.TestCase):
     def test_caps_key_sets_the_bounding_set(self):
         with guest("microbeam.caps=sys_boot") as g:
             g.wait_for(READY)
-            self.assertEqual(int(g.status()["CapBnd"], 16), 1 << CAP_SYS_BOOT)
+            self.assertEqual(caps(g.status()), app_credentials(1 << CAP_SYS_BOOT))
+
+    def test_caps_without_sys_boot_keep_it_and_say_so(self):
+        with guest("microbeam.caps=net_bind_service") as g:
+            g.wait_for(READY)
+            self.assertEqual(caps(g.status()), app_credentials())
+            out = g.output()
+        self.assertIn("microbeam: microbeam.caps=net_bind_service: PID 1 needs cap_sys_boot to power off; "
+                      "using cap_net_bind_service,cap_sys_boot", out)
+
+    def test_root_is_the_operators_choice(self):
+        with guest("microbeam.user=root", "microbeam.caps=sys_boot") as g:
+            g.wait_for(READY)
+            proc = g.status()
+        self.assertEqual(proc["Uid"].split(), ["0"] * 4)
+        kept = 1 << CAP_SYS_BOOT
+        self.assertEqual(caps(proc), {"CapInh": 0, "CapPrm": kept, "CapEff": kept, "CapBnd": kept, "CapAmb": 0})
+
+    def test_closed_stdio_becomes_dev_null(self):
+        """Under a VMM with no console PID 1 starts with fds 0-2 closed: they must not be
+        taken by the signalfd or an input device and become the BEAM's stdio."""
+        with guest(stdio_closed=True) as g:
+            status, _ = g.wait_http("/health")
+            fds = {fd: os.readlink(f"/proc/{g.pid}/fd/{fd}") for fd in (0, 1, 2)}
+        self.assertEqual(status, 200)
+        self.assertEqual({fd: path.endswith("/dev/null") for fd, path in fds.items()}, {0: True, 1: True, 2: True}, fds)
 
     def test_bad_values_are_named_in_one_line_and_boot_goes_on(self):
         bad = ["microbeam.exit=explode", "microbeam.shutdown_timeout=soon", "microbeam.hostname=-x",
@@ -208,7 +246,13 @@ class ExitPaths(unittest.TestCase):
             return g.wait_exit(30), g.output()
 
     def test_restart_then_crash_loop_goes_to_the_rescue_shell(self):
-        rc, out = self.crash_loop_into_the_shell("erlang:halt(5)", 2)
+        """Each restart re-execs /init as the app's user: it keeps exactly the caps it had
+        (ambient carries them across the exec), redoes nothing privileged, powers off."""
+        rc, out = self.crash_loop_into_the_shell("erlang:halt(5)", 2, ["cat /proc/1/status\n"], r"CapAmb:\s*\w+")
+        fields = dict(re.findall(r"(?m)^(Uid|Gid|CapInh|CapPrm|CapEff|CapBnd|CapAmb):\s*(.*?)\r?$", out))
+        self.assertEqual(fields["Uid"].split(), [str(APP_UID)] * 4, out)
+        self.assertEqual(caps(fields), app_credentials(), out)
+        self.assertNotRegex(out, r"Operation not permitted|Permission denied", out)
         self.assertEqual(out.count("microbeam: starting ERTS"), 3, out)  # first start + 2 restarts
         self.assertEqual(out.count("exit policy: restart"), 2, out)
         self.assertNotIn("Crash dump", out)  # ERTS's helper did not die under the old BEAM
@@ -218,10 +262,10 @@ class ExitPaths(unittest.TestCase):
         """erlang:halt("reason") writes ERTS's crash dump into the RAM-backed root; the
         PID 1 that the restart policy re-execs finds it, says its slogan, keeps it aside."""
         rc, out = self.crash_loop_into_the_shell('erlang:halt("boom from the test")', 1,
-                                                 ["ls /\n"], r"erl_crash.dump.previous")
-        self.assertIn("Crash dump is being written to: erl_crash.dump", out)
+                                                 ["ls /crash\n"], r"erl_crash.dump.previous")
+        self.assertIn("Crash dump is being written to: /crash/erl_crash.dump", out)
         self.assertRegex(out, r"microbeam: the BEAM before this start left a crash dump \(\d+ bytes, "
-                              r"Slogan: boom from the test\), now at /erl_crash.dump.previous")
+                              r"Slogan: boom from the test\), now at /crash/erl_crash.dump.previous")
         self.assertEqual(rc, POWEROFF, out)
 
     def test_shell_policy_runs_the_rescue_shell_after_the_beam(self):
@@ -253,6 +297,191 @@ class ExitPaths(unittest.TestCase):
             g.send_input("boot\n")
             status, _ = g.wait_http("/health")
         self.assertEqual(status, 200)
+
+
+def tgkill_all(pid: int, sig: int) -> int:
+    """SIG to every thread of PID at once (tgkill): each one takes it itself."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    tasks = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    return sum(libc.syscall(234, pid, t, int(sig)) == 0 for t in tasks)  # SYS_tgkill
+
+
+@unittest.skipIf(SKIP, SKIP)
+class Endings(unittest.TestCase):
+    """The paths that used to hang or lose a request once the BEAM had ended: each
+    with a watchdog (wait_exit's timeout) and the end state named."""
+
+    def test_stop_request_in_the_shell_policys_shell_powers_off(self):
+        with guest("microbeam.exit=shell", erl_eval("erlang:halt(0)")) as g:
+            g.wait_for(r"microbeam-rescue# ")
+            t0 = time.monotonic()
+            g.kill(signal.SIGPWR)
+            rc = g.wait_exit(15)
+            took = time.monotonic() - t0
+            out = g.output()
+        self.assertIn("SIGPWR: the BEAM is not running; poweroff", out)
+        self.assertEqual(rc, POWEROFF, out)
+        record("stop request in the rescue shell after the BEAM (`shell` policy)",
+               "the shell runs in a fresh /init, which hears it: power off", took, "namespace",
+               "SIGPWR to PID 1's end")
+
+    def test_stop_request_in_the_crash_loop_shell_reboots(self):
+        args = ("microbeam.exit=restart", "microbeam.restart_limit=1", erl_eval("erlang:halt(5)"))
+        with guest(*args) as g:
+            g.wait_for(r"crash loop")
+            g.wait_for(r"microbeam-rescue# ")
+            g.kill(signal.SIGUSR1)
+            rc = g.wait_exit(15)
+            out = g.output()
+        self.assertIn("SIGUSR1: the BEAM is not running; reboot", out)
+        self.assertEqual(rc, REBOOT, out)
+
+    def test_ctrl_d_in_the_shell_policys_shell_boots_the_release_again(self):
+        code = ('case file:read_file("/tmp/once") of {ok, _} -> io:format("second life~n"); '
+                '_ -> ok = file:write_file("/tmp/once", "x"), erlang:halt(0) end')
+        with guest("microbeam.exit=shell", erl_eval(code)) as g:
+            g.wait_for(r"microbeam-rescue# ")
+            g.send_input("\x04")
+            g.wait_for(r"^second life")
+            status, _ = g.wait_http("/health")
+            g.kill(signal.SIGPWR)
+            rc = g.wait_exit(30)
+        self.assertEqual(status, 200)
+        self.assertEqual(rc, POWEROFF, g.output())
+
+    # A BEAM that halts while a port program ignores SIGTERM: the restart's cleanup
+    # then takes its 2 s grace, and a stop request comes in the middle of it.
+    SLOW_END = ('open_port({spawn_executable, "/bin/sh"}, [{args, ["-c", "trap \\"\\" TERM; '
+                'while true; do sleep 1; done"]}]), timer:sleep(300), erlang:halt(7)')
+
+    def test_request_during_the_restarts_cleanup_wins(self):
+        for sig, expected in ((signal.SIGPWR, POWEROFF), (signal.SIGUSR1, REBOOT)):
+            with self.subTest(sig.name), guest("microbeam.exit=restart", erl_eval(self.SLOW_END)) as g:
+                g.wait_for(r"exit policy: restart")
+                t0 = time.monotonic()
+                g.kill(sig)
+                rc = g.wait_exit(20)
+                took = time.monotonic() - t0
+                out = g.output()
+                self.assertIn(f"{sig.name} while the BEAM ends", out)
+                self.assertEqual(out.count("microbeam: starting ERTS"), 1, "the app must not boot again:\n" + out)
+                self.assertEqual(rc, expected, out)
+        record("stop request during a restart's cleanup", "carried out instead of the restart (power off)", took,
+               "namespace", "SIGUSR1 to PID 1's end")
+
+    def test_requests_around_the_restart_exec_are_not_lost(self):
+        """SIGUSR2 every 20 ms from the halt on: whichever side of the exec each lands,
+        one is carried out (power off), none reaches ERTS's handlers (which abort)."""
+        with guest("microbeam.exit=restart", erl_eval(self.SLOW_END)) as g:
+            g.wait_for(r"exit policy: restart")
+            deadline = time.monotonic() + 20
+            while g.proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    g.kill(signal.SIGUSR2)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.02)
+            rc = g.wait_exit(20)
+            out = g.output()
+        self.assertEqual(out.count("microbeam: starting ERTS"), 1, out)
+        self.assertNotIn("aborted", out)
+        self.assertEqual(rc, POWEROFF, out)
+
+    def test_two_threads_ending_at_once(self):
+        """SIGSEGV to every thread of PID 1 at the same moment: one of them carries out
+        the exit policy, the others wait (an atomic hand-off, not a plain flag)."""
+        with guest() as g:
+            g.wait_for(READY)
+            t0 = time.monotonic()
+            hit = tgkill_all(g.pid, signal.SIGSEGV)
+            rc = g.wait_exit(15)
+            took = time.monotonic() - t0
+            out = g.output()
+        self.assertGreater(hit, 5)
+        self.assertEqual(out.count("exit policy:"), 1, out)
+        self.assertEqual(rc, POWEROFF, out)
+        record("SIGSEGV in every thread of PID 1 at once", f"one of the {hit} carries out the exit policy, the "
+               "rest wait: power off", took, "namespace", "signals to PID 1's end")
+
+    def test_faults_while_modules_load_under_restart(self):
+        """SIGSEGV and SIGABRT at varying moments of ERTS's start (modules loading, the
+        allocators busy), under `restart`: every one must lead to a restart, nothing may
+        hang in the crash path (it allocates nothing), and the last start serves."""
+        delays = [0.05, 0.15, 0.3, 0.5, 0.8, 0.1, 0.25, 0.6]
+        with guest("microbeam.exit=restart", "microbeam.restart_limit=100") as g:
+            t0 = time.monotonic()
+            for i, delay in enumerate(delays):
+                g.wait_for(r"microbeam: starting ERTS" + r"[^\n]*\n(?:.*\n)*?.*starting ERTS" * i, 20)
+                time.sleep(delay)
+                g.kill(signal.SIGSEGV if i % 2 == 0 else signal.SIGABRT)
+            status, _ = g.wait_http("/health", 30)
+            took = time.monotonic() - t0
+            g.kill(signal.SIGPWR)
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertEqual(status, 200)
+        self.assertEqual(out.count("exit policy: restart"), len(delays), out)
+        self.assertEqual(rc, POWEROFF, out)
+        record(f"{len(delays)} SIGSEGV/SIGABRT during ERTS's start under `restart`",
+               "a restart each (no allocation on the crash path), then serving", took, "namespace",
+               "first start to the last start's HTTP 200")
+
+
+LOCKDOWN_SKIP = SKIP or (not BUSYBOX.is_file() and f"needs {BUSYBOX} (busybox-static) for port programs")
+
+
+@unittest.skipIf(LOCKDOWN_SKIP, LOCKDOWN_SKIP)
+class LockedDown(unittest.TestCase):
+    """What the app can do once PID 1 has dropped its privileges: the BEAM's own file
+    operations and its port programs (busybox, added to the test's root), each reported
+    by the guest as `lock <what> <result>`."""
+
+    CODE = ('W = fun(F) -> case file:write_file(F, <<"x">>) of ok -> ok; {error, E} -> E end end, '
+            'R = fun(F) -> case file:open(F, [read]) of {ok, _} -> ok; {error, E} -> E end end, '
+            'Sh = fun(C) -> string:trim(os:cmd("(" ++ C ++ ") >/dev/null 2>&1 && echo allowed || echo denied")) end, '
+            'L = [{write_init, W("/init")}, {write_release, W("/release/x")}, {write_root, W("/x")}, '
+            '{open_dev_mem, R("/dev/mem")}, {write_hostname_sysctl, W("/proc/sys/kernel/hostname")}, '
+            '{write_net_sysctl, W("/proc/sys/net/ipv4/ip_forward")}, '
+            '{write_tmp, W("/tmp/x")}, {write_run, W("/run/microbeam/x")}, {write_crash, W("/crash/x")}, '
+            '{port_mount, Sh("busybox mkdir -p /tmp/mnt && busybox mount -t tmpfs none /tmp/mnt")}, {port_hostname, Sh("busybox hostname evil")}, '
+            '{port_chown_root, Sh("busybox chown 0:0 /tmp/x")}, {port_write_init, Sh("echo x > /init")}], '
+            '[io:format("lock ~s ~s~n", [K, V]) || {K, V} <- L], '
+            'io:format("lock port_status~n~s~nlock end~n", [os:cmd("cat /proc/self/status")])')
+
+    def test_the_app_cannot_and_can(self):
+        with guest(erl_eval(self.CODE)) as g:
+            g.wait_for(r"^lock end")
+            status, _ = g.wait_http("/health")  # it can still serve
+            out = g.output()
+            threads = {t: caps(g.status(t)) for t in g.tasks()}
+            uids = {t: g.status(t)["Uid"] for t in g.tasks()}
+            t0 = time.monotonic()
+            g.kill(signal.SIGPWR)  # it can be stopped from outside
+            rc = g.wait_exit(30)
+            took = time.monotonic() - t0
+        got = dict(re.findall(r"(?m)^lock (\w+) (\S+)\r?$", out))
+        # The guest's kernel has no /dev/mem (CONFIG_DEVMEM off); the host's may not either.
+        self.assertIn(got.pop("open_dev_mem", None), ("eacces", "enoent"))
+        expected = {"write_init": "eacces", "write_release": "eacces", "write_root": "eacces",
+                    "write_hostname_sysctl": "eacces", "write_net_sysctl": "eacces",
+                    "write_tmp": "ok", "write_run": "ok", "write_crash": "ok",
+                    "port_mount": "denied", "port_hostname": "denied", "port_chown_root": "denied",
+                    "port_write_init": "denied"}
+        self.assertEqual(got, expected, out[-3000:])
+        port = out.split("lock port_status", 1)[1].split("lock end", 1)[0]
+        port_fields = dict(re.findall(r"(?m)^(Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb):\s*(.*?)\r?$", port))
+        self.assertEqual(port_fields["Uid"].split(), [str(APP_UID)] * 4)
+        self.assertEqual(caps(port_fields), {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": KEPT, "CapAmb": 0})
+        # Every thread of PID 1, the stop watcher and ERTS's included, holds the same.
+        self.assertGreater(len(threads), 5)
+        for t, c in threads.items():
+            self.assertEqual(c, app_credentials(), f"thread {t}")
+            self.assertEqual(uids[t].split(), [str(APP_UID)] * 4, f"thread {t}")
+        self.assertEqual(status, 200)
+        self.assertEqual(rc, POWEROFF, out[-3000:])
+        record("the app as uid 1000 tries /init, /release, /dev/mem, sysctls; its port programs mount, hostname, chown",
+               "denied (EACCES/EPERM); /tmp, /run/microbeam, /crash writable; serves; SIGPWR powers off", took,
+               "namespace", "SIGPWR to PID 1's end")
 
 
 REAPING_SKIP = SKIP or (not BUSYBOX.is_file() and f"needs {BUSYBOX} (busybox-static) for ports and orphans")

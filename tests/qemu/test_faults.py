@@ -10,6 +10,7 @@ Environment: as tests/qemu/test_boot.py.
 """
 
 import base64
+import re
 import shutil
 import subprocess
 import tempfile
@@ -104,22 +105,35 @@ class Halts(FaultTest):
 @unittest.skipIf(MISSING, SKIP_WHY)
 class AbortRestarts(FaultTest):
     """halt(abort) under microbeam.exit=restart: ERTS aborts inside PID 1 (SIGABRT's
-    path), PID 1 re-execs itself for a fresh ERTS, which serves again as PID 1."""
+    path), PID 1 re-execs itself (as the app's user, with the caps it kept) for a fresh
+    ERTS, which serves again as PID 1; then the power button stops it, and its status
+    reaches the host through isa-debug-exit, whose port access the re-exec kept (the app's
+    user may not call ioperm). Under `restart` any end of the BEAM restarts it, so the
+    port is written only when the VM ends: QEMU's own exit code is then (0 << 1) | 1."""
 
-    def test_abort_then_serves_again(self):
-        with boot(HALT_APPEND + " microbeam.exit=restart") as g:
+    def test_abort_then_serves_again_then_status_through_debug_exit(self):
+        with boot(HALT_APPEND + " microbeam.exit=restart", debug_exit=True) as g:
             t0 = post_halt(g, "abort")
             first = g.wait_for_console(r"the BEAM aborted \(status 134\); exit policy: restart", 60)
             wait_ready(g)
             took = time.monotonic() - t0
             r = g.http_get("/metrics", timeout=60)
+            t1 = time.monotonic()
+            g.qmp("system_powerdown")
+            g.wait_exit(HALT_TIMEOUT)
+            took_stop = time.monotonic() - t1
             console = self.finish(g, "abort_restart")
         self.assertEqual(r.status, 200, console[-3000:])
         self.assertEqual(r.json().get("os_pid"), "1")
         self.assertIn("demo: listening", console[first.end():])
-        self.assertNotIn("Operation not permitted", console, "the restarted PID 1 redid privileged setup")
+        self.assertNotRegex(console, r"Operation not permitted|Permission denied|status stays in the guest",
+                            "the restarted PID 1 redid privileged setup")
+        self.assertNotIn("fatal signal", console, console[-3000:])
+        self.assertEqual(g.returncode, 1, "isa-debug-exit written (status 0): " + console[-3000:])
         record("`halt(abort)`", "restart (re-exec of /init), serving again", took, WHERE,
                "POST /halt/abort to the next HTTP 200")
+        record("power button after a restart, `debug_exit` on", "status to the host through isa-debug-exit (port "
+               "access kept across the re-exec), power off", took_stop, WHERE, "request to QEMU's exit")
 
 
 @unittest.skipIf(MISSING, SKIP_WHY)
@@ -128,17 +142,21 @@ class CrashDump(FaultTest):
     power-off loses, so PID 1 puts its header on the console first."""
 
     def test_header_on_the_console_before_poweroff(self):
-        with boot(raw_eval('erlang:halt("fault matrix: crash dump")')) as g:
+        # loglevel=1: the console shows KERN_EMERG only; PID 1's end-of-life lines must
+        # still be there, all of them (/dev/kmsg's rate limit cut the header at 10 lines).
+        with boot(raw_eval('erlang:halt("fault matrix: crash dump")') + " loglevel=1") as g:
             t0 = self.wait_mark(g)
             got = g.wait_exit(HALT_TIMEOUT)
             took = time.monotonic() - t0
             console = self.finish(g, "crash_dump")
-        self.assertRegex(console, r"the BEAM wrote a crash dump to /erl_crash.dump \(\d+ bytes\)")
+        self.assertRegex(console, r"the BEAM wrote a crash dump to /crash/erl_crash.dump \(\d+ bytes\)")
+        self.assertIn("microbeam: | Calling Thread: ", console, "the header's last line")
         self.assertIn("microbeam: | Slogan: fault matrix: crash dump", console, console[-3000:])
         self.assertIn("microbeam: | System version: Erlang/OTP 25", console)
         self.assertIn("the BEAM halted (status 1); exit policy: poweroff", console)
         self.assertEqual(got, 0, "power off" + console[-3000:])
-        record('`erlang:halt("reason")`', "crash dump header on the console, power off", took, WHERE,
+        record('`erlang:halt("reason")`', "crash dump header on the console (all of it, at loglevel=1), power off",
+               took, WHERE,
                "halt to QEMU's exit")
 
 
@@ -301,6 +319,149 @@ class StopRequests(FaultTest):
         self.assertIn("stopping the BEAM (init:stop)", after)
         record("Ctrl-Alt-Del 1 s into ERTS's start", "init:stop() during the boot, power off", took, WHERE,
                "keys to QEMU's exit")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class LockedDown(FaultTest):
+    """The app in the guest, as microbeam.user (1000) with cap_sys_boot and
+    cap_net_bind_service only: what it may not touch, where it may write, the
+    credentials of every thread of PID 1; then it halts with a status the host gets."""
+
+    CODE = ('W = fun(F) -> case file:write_file(F, <<"x">>) of ok -> ok; {error, E} -> E end end, '
+            'R = fun(F) -> case file:open(F, [read]) of {ok, _} -> ok; {error, E} -> E end end, '
+            'L = [{write_init, W("/init")}, {write_release, W("/release/x")}, {write_root, W("/x")}, '
+            '{open_dev_mem, R("/dev/mem")}, {write_kmsg, W("/dev/kmsg")}, {open_console, R("/dev/console")}, '
+            '{write_hostname_sysctl, W("/proc/sys/kernel/hostname")}, {write_printk_sysctl, '
+            'W("/proc/sys/kernel/printk")}, {write_vm_sysctl, W("/proc/sys/vm/watermark_boost_factor")}, '
+            '{write_tmp, W("/tmp/x")}, {write_run, W("/run/microbeam/x")}, {write_crash, W("/crash/x")}], '
+            '[io:format("lock ~s ~s~n", [K, V]) || {K, V} <- L], '
+            'Keep = ["Name", "Uid", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"], '
+            '{ok, Tasks} = file:list_dir("/proc/1/task"), '
+            '[begin {ok, S} = file:read_file("/proc/1/task/" ++ T ++ "/status"), '
+            'Ls = [Ln || Ln <- string:split(binary_to_list(S), "\\n", all), '
+            'lists:member(hd(string:split(Ln, ":")), Keep)], '
+            'io:format("lock-task ~s ~s~n", [T, lists:join(" ", [string:replace(Ln, "\\t", "", all) || Ln <- Ls])]) '
+            'end || T <- Tasks], erlang:halt(3)')
+
+    def test_denied_allowed_and_halt_with_a_status(self):
+        with boot(raw_eval(self.CODE), debug_exit=True) as g:
+            t0 = self.wait_mark(g)
+            got = g.wait_exit(HALT_TIMEOUT * 2)
+            took = time.monotonic() - t0
+            console = self.finish(g, "locked_down").replace("\r", "")
+        results = dict(re.findall(r"(?m)^lock (\w+) (\S+)$", console))
+        # No /dev/mem in this kernel (CONFIG_DEVMEM off), nor module loading (CONFIG_MODULES).
+        self.assertIn(results.pop("open_dev_mem", None), ("eacces", "enoent"))
+        self.assertEqual(results, {
+            "write_init": "eacces", "write_release": "eacces", "write_root": "eacces",
+            "write_kmsg": "eacces", "open_console": "eacces", "write_hostname_sysctl": "eacces",
+            "write_printk_sysctl": "eacces", "write_vm_sysctl": "eacces",
+            "write_tmp": "ok", "write_run": "ok", "write_crash": "ok"}, console[-3000:])
+        kept = (1 << 22) | (1 << 10)
+        tasks = re.findall(r"(?m)^lock-task (\d+) (.*)$", console)
+        self.assertGreater(len(tasks), 3, console[-3000:])
+        sets_of = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+        dhcp = {"CapInh": 0, "CapPrm": kept | (1 << 12), "CapEff": kept | (1 << 12), "CapBnd": kept, "CapAmb": 0}
+        others = []
+        for tid, line in tasks:
+            fields = dict(f.split(":", 1) for f in line.split())
+            sets = {k: int(fields[k], 16) for k in sets_of}
+            if fields["Uid"] == "0" * 4:  # the DHCP client's thread (none with ip=): uid 0, + cap_net_admin
+                self.assertEqual(sets, dhcp, line)
+                others.append(tid)
+                continue
+            self.assertEqual(fields["Uid"], "1000" * 4, line)  # real, effective, saved, fs: tabs removed
+            self.assertEqual(sets, {k: kept for k in sets_of}, f"task {line}")
+        self.assertLessEqual(len(others), 1, tasks)
+        self.assertEqual(got, 3, console[-3000:])
+        record("the app tries /init, /release, /dev/mem, /dev/kmsg, sysctls (uid 1000)",
+               "EACCES for each; /tmp, /run/microbeam, /crash writable; halt(3) reaches the host", took, WHERE,
+               "start of the attempts to QEMU's exit")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class DhcpThreadCredentials(unittest.TestCase):
+    """Without ip= PID 1's DHCP client runs in a thread started before the drop: it drops
+    itself to uid 0 with the app's caps plus cap_net_admin (bounding set the app's, no
+    ambient), and the lease still comes (QEMU's defaults: machine pc, e1000, user net)."""
+
+    CODE = ('W = fun Wait(0) -> no_lease; Wait(N) -> case file:read_file("/etc/resolv.conf") of '
+            '{ok, _} -> lease; _ -> timer:sleep(100), Wait(N - 1) end end, Lease = W(300), '
+            '{ok, Tasks} = file:list_dir("/proc/1/task"), '
+            '[begin {ok, S} = file:read_file("/proc/1/task/" ++ T ++ "/status"), '
+            'Ls = [Ln || Ln <- string:split(binary_to_list(S), "\\n", all), '
+            'lists:member(hd(string:split(Ln, ":")), ["Uid", "CapPrm", "CapEff", "CapBnd", "CapAmb"])], '
+            'io:format("dhcp-task ~s~n", [lists:join(" ", [string:replace(Ln, "\\t", "", all) || Ln <- Ls])]) '
+            'end || T <- Tasks], io:format("dhcp-done ~p~n", [Lease])')
+
+    def test_dhcp_thread_holds_only_what_it_needs(self):
+        from tests.qemu.test_plain_qemu import PlainQemu
+        expr = base64.b64encode(self.CODE.encode()).decode()
+        q = PlainQemu(append=f"console=ttyS0 microbeam.eval={expr}")
+        try:
+            q.wait_console(re.compile(r"dhcp-done (\w+)"))
+            console = q.console().replace("\r", "")
+        finally:
+            q.kill()
+        self.assertNotIn("Kernel panic", console)
+        self.assertIn("dhcp-done lease", console, console[-3000:])
+        kept, net_admin = (1 << 22) | (1 << 10), 1 << 12
+        rows = [dict(f.split(":", 1) for f in line.split()) for line in re.findall(r"(?m)^dhcp-task (.*)$", console)]
+        root = [r for r in rows if r["Uid"] == "0" * 4]
+        self.assertEqual(len(root), 1, rows)
+        self.assertEqual({k: int(root[0][k], 16) for k in ("CapPrm", "CapEff", "CapBnd", "CapAmb")},
+                         {"CapPrm": kept | net_admin, "CapEff": kept | net_admin, "CapBnd": kept, "CapAmb": 0})
+        for r in rows:
+            if r is not root[0]:
+                self.assertEqual(r["Uid"], "1000" * 4, r)
+                self.assertEqual(int(r["CapEff"], 16), kept, r)
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class AfterTheBeam(FaultTest):
+    """Once the BEAM has ended under the `shell` policy, the rescue shell runs in a fresh
+    /init, whose stop watcher hears the VMM (before, SIGTERM went to an emulator that
+    was gone, and the VM waited to be killed)."""
+
+    def test_power_button_in_the_shell_powers_off(self):
+        with boot(raw_eval("erlang:halt(0)") + " microbeam.exit=shell") as g:
+            g.wait_for_console(r"microbeam-rescue# ", BOOT_TIMEOUT)
+            t0 = time.monotonic()
+            g.qmp("system_powerdown")
+            got = g.wait_exit(HALT_TIMEOUT)
+            took = time.monotonic() - t0
+            console = self.finish(g, "shell_power_button")
+        self.assertIn("power button: the BEAM is not running; poweroff", console, console[-3000:])
+        self.assertEqual(got, 0, console[-3000:])
+        record("power button in the rescue shell after the BEAM (`shell` policy)", "heard by the fresh /init: "
+               "power off", took, WHERE, "request to QEMU's exit")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class ConsoleBytes(FaultTest):
+    """0x03 and 0x1c on the serial line: with ISIG on the console (PID 1's controlling
+    tty) they were SIGINT (a stop request: power off) and SIGQUIT (ERTS halts at once).
+    Outside the rescue shell they are bytes nobody reads."""
+
+    def test_ctrl_c_and_ctrl_backslash_do_nothing(self):
+        with boot() as g:
+            wait_ready(g)
+            t0 = time.monotonic()
+            g.send_console(b"\x03\x1c\x03\x1c")
+            time.sleep(2)
+            statuses = [g.http_get("/health", timeout=30).status for _ in range(5)]
+            took = time.monotonic() - t0
+            running = g.running()
+            g.qmp("system_powerdown")
+            got = g.wait_exit(HALT_TIMEOUT)
+            console = self.finish(g, "console_isig")
+        self.assertTrue(running)
+        self.assertEqual(set(statuses), {200}, console[-3000:])
+        self.assertNotIn("SIGINT", console)
+        self.assertEqual(console.count("exit policy:"), 1, console[-3000:])  # the power button's
+        self.assertEqual(got, 0)
+        record("Ctrl-C, Ctrl-\\ bytes on the serial console", "no signal (ISIG off): the app serves on", took,
+               WHERE, "bytes sent to 5 answers after them")
 
 
 if __name__ == "__main__":

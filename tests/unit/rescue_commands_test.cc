@@ -36,6 +36,13 @@ TEST(RescueCommands, LsAndCatOnRealFiles) {
   rmdir(dir);
 }
 
+TEST(RescueCommands, CatOfAnEndlessFileStopsAtOneMiB) {
+  // The output is buffered in PID 1: cat /dev/zero grew it until memory ran out.
+  std::string out = RunCommand({"cat", "/dev/zero"}).output;
+  EXPECT_LE(out.size(), (1u << 20) + 100);
+  EXPECT_THAT(out, HasSubstr("cat: /dev/zero: cut at 1 MiB"));
+}
+
 TEST(RescueCommands, ActionsAndArgumentChecks) {
   EXPECT_EQ(RunCommand({"boot"}).action, Action::kBoot);
   EXPECT_EQ(RunCommand({"reboot"}).action, Action::kReboot);

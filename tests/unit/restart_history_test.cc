@@ -20,5 +20,16 @@ TEST(RestartHistory, CrashLoopIsLimitRestartsInsideTheWindow) {
   EXPECT_TRUE(IsCrashLoop({}, 100, 0, 60));             // limit 0: never restart
 }
 
+TEST(RestartHistory, OnlyTimesInsideTheWindowAndAtMostTheLimitAreKept) {
+  // Without pruning the variable grew by one time a restart, until execve failed (E2BIG).
+  EXPECT_EQ(RecentRestartTimes({1, 2, 50, 90, 99}, 100, 60, 5), (std::vector<long>{50, 90, 99}));
+  EXPECT_EQ(RecentRestartTimes({50, 90, 99}, 100, 60, 2), (std::vector<long>{90, 99}));
+  EXPECT_TRUE(RecentRestartTimes({50, 90, 99}, 100, 60, 0).empty());
+  EXPECT_EQ(RecentRestartTimes({101, 99}, 100, 60, 5), (std::vector<long>{99}));  // not from the future
+  std::vector<long> many;
+  for (long t = 0; t < 100000; ++t) many.push_back(t);
+  EXPECT_EQ(RecentRestartTimes(many, 100000, 86400, 1000).size(), 1000u);
+}
+
 }  // namespace
 }  // namespace microbeam

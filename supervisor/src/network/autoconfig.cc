@@ -21,6 +21,7 @@
 #include "network/dhcp_client.h"
 #include "network/net_sys.h"
 #include "network/resolv_conf.h"
+#include "privileges.h"
 #include "read_file.h"
 #include "system.h"
 
@@ -101,8 +102,14 @@ class Interface {
   dhcp::Ipv4 router_ = 0;  // the default route this thread set, 0 if none
 };
 
-[[noreturn]] void Run(sys::EthernetInterface nic, std::string hostname, int fd) {
+[[noreturn]] void Run(sys::EthernetInterface nic, std::string hostname, int fd, ThreadCredentials creds) {
   BlockAsyncSignals();
+  // Started before PID 1 drops its privileges, this thread keeps its own (they are per
+  // thread) unless it drops them itself: to what it needs for its life (privileges.h).
+  if (absl::Status s = sys::ApplyThreadCredentials(creds); !s.ok()) {
+    LogLine(absl::StrCat("microbeam: DHCP: ", s.message(), "; the client stops here"));
+    for (;;) pause();
+  }
   for (absl::Duration until = Monotonic() + kCarrierWait; !sys::HasCarrier(nic.name) && Monotonic() < until;) {
     usleep(10000);
   }
@@ -156,7 +163,11 @@ void StartNetworkAutoconfig(const Config& config) {
   }
   LogLine(absl::StrCat("microbeam: ", nic.name, " (", dhcp::FormatMac(nic.mac),
                        "): no ip= on the kernel command line; asking DHCP in the background"));
-  std::thread(Run, std::move(nic), config.hostname, *fd).detach();
+  // uid 0 (/etc, where resolv.conf goes, is root's) with the app's caps and CAP_NET_ADMIN
+  // (addresses, routes); the bounding set the app's, so an exec from here gains nothing.
+  constexpr uint64_t kNetAdmin = uint64_t{1} << 12;  // CAP_NET_ADMIN
+  ThreadCredentials creds = HelperThreadCredentials({0, 0}, CapabilityMask(config.keep_caps), kNetAdmin);
+  std::thread(Run, std::move(nic), config.hostname, *fd, creds).detach();
 }
 
 }  // namespace microbeam

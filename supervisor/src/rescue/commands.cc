@@ -34,10 +34,19 @@ std::string Error(std::string_view cmd, std::string_view what) {
   return absl::StrCat(cmd, ": ", what, ": ", std::strerror(errno), "\n");
 }
 
-// Whole-file output of a command, or "CMD: PATH: cannot open: why".
+// The shell buffers a command's output inside PID 1: a file is shown up to this much
+// (cat /dev/zero would otherwise grow PID 1 until memory ran out).
+constexpr size_t kMaxFileOutput = 1 << 20;
+
+// Whole-file output of a command (its first kMaxFileOutput bytes), or "CMD: PATH: cannot
+// open: why".
 Outcome FileOutput(std::string_view cmd, const std::string& path) {
-  absl::StatusOr<std::string> content = ReadFile(path);
+  absl::StatusOr<std::string> content = ReadFile(path, kMaxFileOutput + 1);
   if (!content.ok()) return {absl::StrCat(cmd, ": ", content.status().message(), "\n")};
+  if (content->size() > kMaxFileOutput) {
+    content->resize(kMaxFileOutput);
+    absl::StrAppend(&*content, "\n", cmd, ": ", path, ": cut at ", kMaxFileOutput >> 20, " MiB\n");
+  }
   return {*std::move(content)};
 }
 
