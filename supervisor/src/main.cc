@@ -32,6 +32,7 @@
 #include "memory_guard.h"
 #include "read_file.h"
 #include "rescue_shell.h"
+#include "restore_watcher.h"
 #include "shutdown.h"
 #include "stop_watcher.h"
 #include "system.h"
@@ -203,6 +204,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   WriteEtcHosts(config.hostname);
   if (!in_container) ApplyGuestSysctls();  // a container's /proc/sys is the host's
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
+  StartRestoreWatcher();  // before the capabilities drop: it sets the clock and reseeds
   if (config.emergency_shell) {
     RunRescueShell("--emergency-shell on the command line");
     Say("microbeam: leaving the rescue shell; booting the release");
