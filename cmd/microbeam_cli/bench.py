@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import accel as accel_mod
 from . import bench_report as report
+from . import bench_snapshot
 from . import paths, proc
 from .vm import Guest, GuestError
 
@@ -235,6 +236,10 @@ def run_bench(systems, settings: Settings, say) -> dict:
                 "marks_median_s": marks,
                 "panics": sum(1 for r in rs if r["panic"]),
             }
+    say(f"[bench] warm start: snapshot of microbeam, {settings.runs} restores (tcg)")
+    ours = result["systems"]["microbeam"]
+    ours["restore"] = bench_snapshot.measure(systems[0].kernel, systems[0].initrd,
+                                             settings.runs, say, wait_first_200)
     accel = settings.accels[0]
     for s in systems:
         step += 1
@@ -256,6 +261,9 @@ def run_bench(systems, settings: Settings, say) -> dict:
         **{f"first_200_{a}": report.ratio(ours["boot"][a]["first_200_s"]["median"],
                                           base["boot"][a]["first_200_s"]["median"])
            for a in settings.accels},
+        "restore_vs_cold_tcg": report.ratio(
+            (ours.get("restore", {}).get("first_200_s") or {}).get("median"),
+            ours["boot"]["tcg"]["first_200_s"]["median"]),
     }
     result["targets"] = {"limits": report.TARGETS, "met": report.verdicts(result)}
     return result

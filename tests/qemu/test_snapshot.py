@@ -95,8 +95,7 @@ class Snapshot(unittest.TestCase):
         self.assertNotEqual(a.port, b.port)
         for g in self.copies:
             self.assertEqual(g.http_get("/health", timeout=30).status, 200)
-            self.assertEqual(g.restore["restores"], 1)
-            self.assertIn("microbeam: restored (#1)", g.console_text())
+            self.assertEqual(g.restore["restores"], 1)   # PID 1's answer on hvc0
 
     def test_wall_clock_right_at_once(self):
         for (sent, got, inst), g in zip(self.first, self.copies):
