@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import accel as accel_mod
 from . import bench_report as report
-from . import bench_snapshot
+from . import bench_native, bench_snapshot
 from . import paths, proc
 from .vm import Guest, GuestError
 
@@ -240,6 +240,11 @@ def run_bench(systems, settings: Settings, say) -> dict:
     ours = result["systems"]["microbeam"]
     ours["restore"] = bench_snapshot.measure(systems[0].kernel, systems[0].initrd,
                                              settings.runs, say, wait_first_200)
+    native_runs = 20 if settings.runs > 1 else 3
+    say(f"[bench] native start: /init in namespaces and the baseline's bin/demo start, {native_runs} each")
+    release = paths.build_dir() / "baseline" / "build" / "root" / "release"
+    result["native"] = bench_native.measure(systems[0].initrd, release if release.is_dir() else None,
+                                            native_runs, say)
     accel = settings.accels[0]
     for s in systems:
         step += 1
@@ -261,6 +266,9 @@ def run_bench(systems, settings: Settings, say) -> dict:
         **{f"first_200_{a}": report.ratio(ours["boot"][a]["first_200_s"]["median"],
                                           base["boot"][a]["first_200_s"]["median"])
            for a in settings.accels},
+        "native_first_200": report.ratio(
+            result["native"]["microbeam"]["first_200_s"]["median"],
+            ((result["native"].get("baseline") or {}).get("first_200_s") or {}).get("median")),
         "restore_vs_cold_tcg": report.ratio(
             (ours.get("restore", {}).get("first_200_s") or {}).get("median"),
             ours["boot"]["tcg"]["first_200_s"]["median"]),
