@@ -41,6 +41,9 @@ add_test(NAME clock_entropy COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_
 add_test(NAME plain_qemu COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_plain_qemu)
 # The fault matrix in QEMU: one boot a fault, each timed into out/fault-matrix.json.
 add_test(NAME fault_matrix COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_faults)
+# Warm snapshots: one `microbeam snapshot`, two copies restored from it, each a correct
+# guest (clock, random pool, TCP ISNs, monotonic time, its own port); ~20 s.
+add_test(NAME snapshot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_snapshot)
 # Three microVMs on a private network, distribution without epmd (slow: ~1 min).
 add_test(NAME cluster COMMAND "${PYTHON3}" -m unittest -v tests.cluster.test_cluster)
 # A user's release in: the plain-Erlang example through `microbeam build --release`.
@@ -56,10 +59,10 @@ add_test(NAME nif_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
-set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu clock_entropy fault_matrix cluster
-  user_release tls_release cowboy_release nif_release bench_quick PROPERTIES
+set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu clock_entropy fault_matrix snapshot
+  cluster user_release tls_release cowboy_release nif_release bench_quick PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
-set_tests_properties(qemu_boot plain_qemu docs_examples clock_entropy fault_matrix cluster user_release
+set_tests_properties(qemu_boot plain_qemu docs_examples clock_entropy fault_matrix snapshot cluster user_release
   tls_release cowboy_release nif_release PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)

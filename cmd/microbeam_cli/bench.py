@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import accel as accel_mod
 from . import bench_report as report
+from . import bench_native, bench_snapshot
 from . import paths, proc
 from .vm import Guest, GuestError
 
@@ -235,6 +236,15 @@ def run_bench(systems, settings: Settings, say) -> dict:
                 "marks_median_s": marks,
                 "panics": sum(1 for r in rs if r["panic"]),
             }
+    say(f"[bench] warm start: snapshot of microbeam, {settings.runs} restores (tcg)")
+    ours = result["systems"]["microbeam"]
+    ours["restore"] = bench_snapshot.measure(systems[0].kernel, systems[0].initrd,
+                                             settings.runs, say, wait_first_200)
+    native_runs = 20 if settings.runs > 1 else 3
+    say(f"[bench] native start: /init in namespaces and the baseline's bin/demo start, {native_runs} each")
+    release = paths.build_dir() / "baseline" / "build" / "root" / "release"
+    result["native"] = bench_native.measure(systems[0].initrd, release if release.is_dir() else None,
+                                            native_runs, say)
     accel = settings.accels[0]
     for s in systems:
         step += 1
@@ -256,6 +266,12 @@ def run_bench(systems, settings: Settings, say) -> dict:
         **{f"first_200_{a}": report.ratio(ours["boot"][a]["first_200_s"]["median"],
                                           base["boot"][a]["first_200_s"]["median"])
            for a in settings.accels},
+        "native_first_200": report.ratio(
+            result["native"]["microbeam"]["first_200_s"]["median"],
+            ((result["native"].get("baseline") or {}).get("first_200_s") or {}).get("median")),
+        "restore_vs_cold_tcg": report.ratio(
+            (ours.get("restore", {}).get("first_200_s") or {}).get("median"),
+            ours["boot"]["tcg"]["first_200_s"]["median"]),
     }
     result["targets"] = {"limits": report.TARGETS, "met": report.verdicts(result)}
     return result

@@ -136,6 +136,21 @@ def table(result: dict) -> str:
             ratio((a.get("kernel_to_init_s") or {}).get("median"),
                   (b.get("kernel_to_init_s") or {}).get("median")),
             fmt=_spread_text)
+    if "restore" in ours and "tcg" in ours["boot"]:
+        a, b = ours["restore"].get("first_200_s"), ours["boot"]["tcg"].get("first_200_s")
+        r = ratio((a or {}).get("median"), (b or {}).get("median"))
+        # The ratio is to our own cold boot (the row above), not to the baseline.
+        rows.append(("snapshot restore to first 200, tcg (ratio: to our boot)", _spread_text(a),
+                     "-", "-" if r is None else f"{r:.3f}"))
+    native = result.get("native") or {}
+    if native:
+        a = (native.get("microbeam") or {}).get("first_200_s")
+        b = (native.get("baseline") or {}).get("first_200_s")
+        add("native start to first 200 (namespaces / bin/demo start)", a, b,
+            ratio((a or {}).get("median"), (b or {}).get("median")), fmt=_spread_text)
+        for name, sp in sorted(((native.get("microbeam") or {}).get("phases_s") or {}).items()):
+            add(f"  native phase: {name}", sp, None, None,
+                fmt=lambda v: "-" if v is None else f"{v['median'] * 1000:.1f} ms")
     add("memory floor (MiB)", ours.get("memory_floor_mib"), base.get("memory_floor_mib"),
         ratio(ours.get("memory_floor_mib"), base.get("memory_floor_mib")))
     a, b = ours.get("steady", {}), base.get("steady", {})

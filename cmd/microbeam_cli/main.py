@@ -135,11 +135,15 @@ def parser() -> argparse.ArgumentParser:
                         "in the guest and exit with its status: 0 for ok/true/{ok, _}, 1 for "
                         "another value, 2 for an exception (or EXPR's own erlang:halt(N)); "
                         "e.g. 'my_tests:run()'")
+    r.add_argument("--restore", metavar="FILE", type=Path, default=None,
+                   help="resume a guest saved by `microbeam snapshot` instead of booting "
+                        "(its own --port/--forward; run it again for more copies)")
     sub.add_parser("tsc-hint", help="print the kernel parameters a microvm guest needs under "
                    "TCG (tsc_early_khz=, lpj=, tsc=reliable) for this host",
                    description="Print `tsc_early_khz=N lpj=L tsc=reliable` for this host's TSC: "
                                "what `-M microvm` needs on the kernel command line under TCG "
                                "(docs/kernel-cmdline.md, \"Plain QEMU\").")
+    _add_snapshot(sub)
     sz = sub.add_parser("size", help="the image's sizes: kernel, initramfs compressed and "
                                      "unpacked, against the 8 MiB target")
     sz.add_argument("image", nargs="?", type=Path, default=None, metavar="DIR",
@@ -163,6 +167,23 @@ def parser() -> argparse.ArgumentParser:
     _add_run_options(d)
     _add_vmm_config(sub)
     return ap
+
+
+def _add_snapshot(sub) -> None:
+    """`snapshot`: boot, wait for the app, save the VM (snapshot.py, docs/snapshots.md)."""
+    s = sub.add_parser("snapshot", help="boot the image, wait until the app answers, save "
+                                        "the running VM to a file for `run --restore`")
+    s.add_argument("--out", type=Path, default=None, metavar="FILE",
+                   help="the saved VM (default out/demo.snap); FILE.json describes it")
+    s.add_argument("--kernel", type=Path, default=None, metavar="FILE")
+    s.add_argument("--initrd", type=Path, default=None, metavar="FILE")
+    s.add_argument("--memory", type=_positive, default=128, metavar="MiB")
+    s.add_argument("--smp", type=_positive, default=2, metavar="N")
+    s.add_argument("--machine", choices=qemucmd.MACHINES, default="microvm")
+    s.add_argument("--append", default="", metavar="EXTRA")
+    s.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    s.add_argument("--ready", default="/health", metavar="PATH",
+                   help="the guest's port 8080 path that must answer 200 first (default /health)")
 
 
 def _add_vmm_config(sub) -> None:
@@ -241,6 +262,9 @@ def dispatch(args) -> int:
         install.setup()
         build.build(args.jobs)
         return build.test(_ctest_extra(args))
+    if args.command == "snapshot" or (args.command == "run" and args.restore is not None):
+        from . import snapshot
+        return snapshot.cli(args)
     if args.command == "run":
         cfg = vm_config(args)
         if args.eval is not None:

@@ -21,6 +21,7 @@ defmodule Demo.Application do
 
   defp start_tree(config) do
     children = [
+      Demo.Restore,
       {DynamicSupervisor, name: Demo.ConnSup, strategy: :one_for_one},
       {Demo.Listener, config},
       {Demo.AcceptorPool, config}

@@ -18,6 +18,7 @@ defmodule Demo.Router do
   defp route(method, "/health"), do: get(method, fn -> json(200, %{status: "ok"}) end)
   defp route(method, "/metrics"), do: get(method, fn -> json(200, Demo.Metrics.snapshot()) end)
   defp route(method, "/boot"), do: get(method, fn -> json(200, Demo.BootTimeline.report()) end)
+  defp route(method, "/instance"), do: get(method, fn -> json(200, instance()) end)
   defp route(_method, _path), do: text(404, "not found\n")
 
   defp get(method, fun) when method in ["GET", "HEAD"], do: fun.()
@@ -41,6 +42,24 @@ defmodule Demo.Router do
           {:ok, status} -> put_elem(json(202, %{halt: status}), 3, {:halt, status})
           :error -> json(400, %{error: "halt status must be an integer 0..255 or abort"})
         end
+    end
+  end
+
+  # What must differ between copies restored from one snapshot, and the clocks:
+  # 16 bytes of the kernel's pool, the OS and Erlang wall clocks, Erlang's monotonic time.
+  defp instance do
+    Map.merge(Demo.Restore.info(), %{
+      urandom: urandom_hex(16),
+      os_time_ns: :os.system_time(:nanosecond),
+      erlang_time_ns: :erlang.system_time(:nanosecond),
+      monotonic_ns: :erlang.monotonic_time(:nanosecond)
+    })
+  end
+
+  defp urandom_hex(n) do
+    case File.open("/dev/urandom", [:read, :raw, :binary], &IO.binread(&1, n)) do
+      {:ok, bytes} when is_binary(bytes) -> Base.encode16(bytes, case: :lower)
+      _ -> nil
     end
   end
 

@@ -1,0 +1,180 @@
+"""Warm snapshots under TCG (ctest group `snapshot`): one `microbeam snapshot` of the
+demo, two copies restored from it at once, each on its own host port. Each copy must be
+a correct guest: its wall clock right at once (PID 1 stepped it), 16 bytes of its
+kernel pool different from the other's, TCP initial sequence numbers different, Erlang's
+monotonic time past the snapshot's. A restore onto another image is refused in one line.
+
+Environment: MICROBEAM_OUT (artifacts, default <repo>/out).
+"""
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "cmd"))
+
+from microbeam_cli import snapshot  # noqa: E402
+
+OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
+KERNEL, INITRD = OUT / "bzImage", OUT / "microbeam.cpio"
+MICROBEAM = str(REPO / "cmd" / "microbeam")
+MISSING = [str(p) for p in (KERNEL, INITRD) if not p.is_file()]
+AGE = 3.0          # seconds between the save and the restores: the clock PID 1 must fix
+
+
+def syn_ack_isns(pcap: Path, port=8080):
+    """The sequence numbers of the guest's SYN-ACKs from PORT in a filter-dump pcap."""
+    data = pcap.read_bytes()
+    isns, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            continue
+        ip_len = (frame[14] & 15) * 4
+        tcp = frame[14 + ip_len:]
+        if len(tcp) < 14:
+            continue
+        sport, _dport, seq = struct.unpack_from(">HHI", tcp)
+        if sport == port and tcp[13] & 0x12 == 0x12:
+            isns.append(seq)
+    return isns
+
+
+@unittest.skipIf(MISSING, f"boot artifacts missing: {', '.join(MISSING)}")
+class Snapshot(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.d = Path(cls.tmp.name)
+        cls.state = cls.d / "demo.snap"
+        cls.meta = snapshot.take(KERNEL, INITRD, cls.state, accel="tcg", say=lambda m: None)
+        cls.saved_at = time.time()
+        time.sleep(AGE)
+        cls.copies = []
+        cls.first = []
+        try:
+            for name in ("a", "b"):
+                dump = cls.d / f"{name}.pcap"
+                g = snapshot.RestoredGuest(
+                    cls.state, extra_args=["-object", f"filter-dump,id=dump0,netdev=n0,file={dump}"])
+                g.launch()
+                g.dump = dump
+                cls.copies.append(g)
+            # Each copy's first answer, right after its restore.
+            for g in cls.copies:
+                sent = time.time_ns()
+                r = g.http_get("/instance", timeout=30)
+                cls.first.append((sent, time.time_ns(), r.json()))
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for g in cls.copies:
+            g.kill()
+        cls.tmp.cleanup()
+
+    def test_description_names_the_image(self):
+        self.assertEqual(self.meta["kernel"]["sha256"], snapshot.sha256(KERNEL))
+        self.assertEqual(self.meta["initrd"]["sha256"], snapshot.sha256(INITRD))
+        self.assertIn("-incoming", self.copies[0].argv)
+        self.assertGreater(self.meta["state"]["bytes"], 1 << 20)
+
+    def test_each_copy_serves_on_its_own_port(self):
+        a, b = self.copies
+        self.assertNotEqual(a.port, b.port)
+        for g in self.copies:
+            self.assertEqual(g.http_get("/health", timeout=30).status, 200)
+            self.assertEqual(g.restore["restores"], 1)   # PID 1's answer on hvc0
+
+    def test_wall_clock_right_at_once(self):
+        for (sent, got, inst), g in zip(self.first, self.copies):
+            # Without the step the guest would be behind by the snapshot's age at least.
+            self.assertGreater(g.restore["clock_step_ns"], AGE * 1e9 * 0.9)
+            self.assertGreaterEqual(inst["os_time_ns"], sent - 500_000_000)
+            self.assertLessEqual(inst["os_time_ns"], got + 500_000_000)
+            self.assertEqual(inst["restores"], 1)    # the BEAM heard it (Demo.Restore)
+
+    def test_kernel_random_pool_differs(self):
+        (_, _, a), (_, _, b) = self.first
+        self.assertEqual(len(a["urandom"]), 32)
+        self.assertNotEqual(a["urandom"], b["urandom"])
+        again = [g.http_get("/instance").json()["urandom"] for g in self.copies]
+        self.assertNotEqual(again[0], again[1])
+
+    def test_tcp_initial_sequence_numbers_differ(self):
+        for g in self.copies:
+            g.http_get("/health")
+        time.sleep(0.5)   # the dump is written as frames pass; let the last one land
+        a, b = (syn_ack_isns(g.dump) for g in self.copies)
+        self.assertTrue(a and b, "no SYN-ACK from the guests in the dumps")
+        self.assertFalse(set(a) & set(b))
+
+    def test_monotonic_time_stays_monotonic(self):
+        for g in self.copies:
+            m = [g.http_get("/instance").json()["monotonic_ns"] for _ in range(3)]
+            self.assertEqual(m, sorted(m))
+            self.assertLess(m[0], m[1])
+
+    def test_other_image_is_refused_in_one_line(self):
+        other = self.d / "other.cpio"
+        shutil.copyfile(INITRD, other)
+        with open(other, "ab") as f:
+            f.write(b"\0" * 512)
+        with self.assertRaisesRegex(snapshot.SnapshotError, r"restores only onto its own image"):
+            snapshot.RestoredGuest(self.state, initrd=other)
+        p = subprocess.run([MICROBEAM, "run", "--restore", str(self.state), "--initrd", str(other)],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn("restores only onto its own image", lines[0])
+
+    def test_missing_or_truncated_snapshot_is_one_line(self):
+        with self.assertRaisesRegex(snapshot.SnapshotError, "no such snapshot"):
+            snapshot.load(self.d / "nothing.snap")
+        cut = self.d / "cut.snap"
+        with open(self.state, "rb") as src, open(cut, "wb") as dst:
+            dst.write(src.read(4096))
+        shutil.copyfile(snapshot.meta_path(self.state), snapshot.meta_path(cut))
+        with self.assertRaisesRegex(snapshot.SnapshotError, "truncated"):
+            snapshot.load(cut)
+
+
+class Pure(unittest.TestCase):
+    def test_restore_message_and_ack(self):
+        line = snapshot.restore_message(5, bytes(range(32)))
+        self.assertEqual(line, b"microbeam-restore 5 " + bytes(range(32)).hex().encode() + b"\n")
+        self.assertEqual(snapshot.parse_ack("microbeam-restored 2 -15\n"), (2, -15))
+        with self.assertRaises(ValueError):
+            snapshot.parse_ack("hello")
+
+    def test_restore_argv_replaces_what_belongs_to_the_copy(self):
+        meta = {"argv": ["-M", "microvm", "-nodefaults", "-serial", "stdio",
+                         "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:5555-:8080",
+                         "-qmp", "unix:/old/qmp.sock,server=on,wait=off",
+                         "-chardev", "null,id=mbrestore", "-device", "virtconsole,chardev=mbrestore",
+                         "-kernel", "/old/bzImage", "-initrd", "/old/cpio", "-append", "x y"]}
+        argv = snapshot.restore_argv(meta, Path("/s/my snap"), "qemu", Path("/k"), Path("/i"),
+                                     [(6000, 8080)], "/new/q", "/new/c", extra=["-foo"])
+        self.assertEqual(argv, [
+            "qemu", "-M", "microvm", "-nodefaults", "-serial", "stdio",
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:6000-:8080",
+            "-qmp", "unix:/new/q,server=on,wait=off",
+            "-chardev", "socket,path=/new/c,server=on,wait=off,id=mbrestore",
+            "-device", "virtconsole,chardev=mbrestore", "-kernel", "/k", "-initrd", "/i", "-append", "x y",
+            "-foo", "-incoming", "exec:cat '/s/my snap'"])
+
+
+if __name__ == "__main__":
+    unittest.main()
