@@ -366,7 +366,7 @@ class Endings(unittest.TestCase):
                 self.assertIn(f"{sig.name} while the BEAM ends", out)
                 self.assertEqual(out.count("microbeam: starting ERTS"), 1, "the app must not boot again:\n" + out)
                 self.assertEqual(rc, expected, out)
-        record("stop request during a restart's cleanup", "carried out instead of the restart (power off)", took,
+        record("stop request during a restart's cleanup", "carried out instead of the restart (SIGUSR1: reboot)", took,
                "namespace", "SIGUSR1 to PID 1's end")
 
     def test_requests_around_the_restart_exec_are_not_lost(self):
