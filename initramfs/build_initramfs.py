@@ -23,6 +23,7 @@ import base64
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,24 @@ PROFILE_EXPR = (
     "Ms = lists:sort([M || {M, F} <- code:all_loaded(), is_list(F), not lists:member(M, Pre)]), "
     "io:format(\"" + MARK + "~w~n\", [Ms]), erlang:halt(0).")
 PROFILE_TIMEOUT = 120
+
+
+def end_namespace(p: subprocess.Popen) -> None:
+    """Ends a timed-out `unshare --pid --fork` and everything in its PID namespace: the
+    namespace's PID 1 (unshare's child) gets SIGKILL, which takes the namespace with it.
+    Killing unshare alone left PID 1 running (its parent-death signal does not survive
+    PID 1's switch to the app's user)."""
+    try:
+        children = Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        try:
+            os.kill(int(child), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    p.kill()
+    p.communicate()
 
 
 def step(n, what):
@@ -59,13 +78,15 @@ def profile(raw: Path):
         with open(raw, "rb") as f:
             subprocess.run(["cpio", "-idm", "--quiet"], stdin=f, cwd=root, check=True)
         expr = base64.b64encode(PROFILE_EXPR.encode()).decode()
+        p = subprocess.Popen(
+            ["unshare", "--pid", "--fork", "--mount", "--uts", "--net", "--ipc",
+             f"--root={root}", "/init", f"microbeam.eval={expr}"],
+            env=dict(os.environ, container="microbeam-profile"), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
         try:
-            p = subprocess.run(
-                ["unshare", "--pid", "--fork", "--mount", "--uts", "--net", "--ipc",
-                 f"--root={root}", "/init", f"microbeam.eval={expr}"],
-                env=dict(os.environ, container="microbeam-profile"), stdin=subprocess.DEVNULL,
-                capture_output=True, text=True, errors="replace", timeout=PROFILE_TIMEOUT)
+            p.stdout, p.stderr = p.communicate(timeout=PROFILE_TIMEOUT)
         except subprocess.TimeoutExpired:
+            end_namespace(p)
             return None, f"the profiling boot did not finish within {PROFILE_TIMEOUT} s"
         for line in (p.stdout + p.stderr).splitlines():
             if line.startswith(MARK):
