@@ -83,12 +83,12 @@ def unpack(initrd: Path) -> Path:
     return root
 
 
-def ours_once(root: Path, timeout=30.0) -> dict:
+def ours_once(root: Path, timeout=30.0, erl_flags="") -> dict:
     port = free_port()
     env = dict(os.environ, container="x")
     t0 = time.monotonic()
     p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc",
-                          f"--root={root}", "/init", f"microbeam.erl_flags=-demo port {port}"],
+                          f"--root={root}", "/init", f"microbeam.erl_flags=-demo port {port} {erl_flags}".strip()],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                          start_new_session=True)
     t200 = _first_200(port, p, timeout)
