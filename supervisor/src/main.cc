@@ -217,7 +217,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
   if (!in_container) StartNetworkAutoconfig(config);  // no ip=: DHCP in the background, never waited for
   if (!in_container) ApplyGuestSysctls();  // a container's /proc/sys is the host's
   if (mkdir("/run/microbeam", 0755) != 0 && errno != EEXIST) Say("microbeam: cannot create /run/microbeam");
-  StartRestoreWatcher();  // before the capabilities drop: it sets the clock and reseeds
+  StartRestoreWatcher(config);  // before the capabilities drop: it sets the clock and reseeds
   if (config.emergency_shell) {
     RunRescueShell("--emergency-shell on the command line");
     Say("microbeam: leaving the rescue shell; booting the release");

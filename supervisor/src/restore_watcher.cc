@@ -16,9 +16,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "config.h"
 #include "kernel_log.h"
+#include "privileges.h"
 #include "read_file.h"
 #include "restore_message.h"
+#include "system.h"
 
 namespace microbeam {
 namespace {
@@ -80,7 +83,13 @@ void Apply(const RestoreMessage& m, uint64_t restores, int channel, int beam) {
                                            : absl::StrCat("random pool not reseeded: ", random_error)));
 }
 
-void Watch(int channel, int beam) {
+void Watch(int channel, int beam, ThreadCredentials creds) {
+  // Started before PID 1 drops its privileges, this thread keeps its own (they are per
+  // thread) unless it drops them itself: to the app's, plus what a restore needs.
+  if (absl::Status s = sys::ApplyThreadCredentials(creds); !s.ok()) {
+    Say(absl::StrCat("microbeam: restore channel: ", s.message(), "; a restore will not be heard"));
+    return;
+  }
   LineSplitter lines;
   uint64_t restores = 0;
   char buf[512];
@@ -107,7 +116,7 @@ void Watch(int channel, int beam) {
 
 }  // namespace
 
-void StartRestoreWatcher() {
+void StartRestoreWatcher(const Config& config) {
   if (std::getenv("container") != nullptr) return;  // a container's clock is the host's
   // hvc0 as the kernel's console is a VMM's console, not our channel.
   if (absl::StatusOr<std::string> cmdline = ReadFile("/proc/cmdline");
@@ -129,7 +138,12 @@ void StartRestoreWatcher() {
   } else {
     Say(absl::StrCat("microbeam: restore channel: pipe: ", strerror(errno), "; the BEAM will not be told"));
   }
-  std::thread(Watch, channel, pipe_fds[1]).detach();
+  // The app's user and capabilities, plus CAP_SYS_TIME (the clock step) and CAP_SYS_ADMIN
+  // (RNDADDENTROPY, RNDRESEEDCRNG); the bounding set the app's.
+  constexpr uint64_t kSysTime = uint64_t{1} << 25, kSysAdmin = uint64_t{1} << 21;
+  ThreadCredentials creds =
+      HelperThreadCredentials(config.user, CapabilityMask(config.keep_caps), kSysTime | kSysAdmin);
+  std::thread(Watch, channel, pipe_fds[1], creds).detach();
 }
 
 }  // namespace microbeam
