@@ -86,7 +86,9 @@ class PlainQemu:
         """Seconds from launch until GET /health answers 200 through the forward."""
         deadline = self.t0 + BOOT_TIMEOUT
         while True:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            # A short timeout a try: until the guest has its address, QEMU's user network
+            # accepts on the host and holds the connection while it retries the guest.
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=0.5)
             try:
                 conn.request("GET", "/health")
                 if conn.getresponse().status == 200:
@@ -97,7 +99,7 @@ class PlainQemu:
                 conn.close()
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("/health did not answer 200" + self.tail())
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     def kill(self):
         if self.proc.poll() is None:

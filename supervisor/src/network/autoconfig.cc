@@ -103,9 +103,7 @@ class Interface {
 
 [[noreturn]] void Run(sys::EthernetInterface nic, std::string hostname, int fd) {
   BlockAsyncSignals();
-  for (absl::Duration until = Monotonic() + kCarrierWait; !sys::HasCarrier(nic.name) && Monotonic() < until;) {
-    usleep(10000);
-  }
+  sys::WaitForCarrier(nic.name, kCarrierWait);  // no link by then: DISCOVER anyway, and retransmit
   uint64_t seed = 0;
   if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed) {  // no entropy yet: vary by NIC and time
     for (uint8_t b : nic.mac) seed = seed << 8 | b;
