@@ -110,9 +110,7 @@ class Interface {
     LogLine(absl::StrCat("microbeam: DHCP: ", s.message(), "; the client stops here"));
     for (;;) pause();
   }
-  for (absl::Duration until = Monotonic() + kCarrierWait; !sys::HasCarrier(nic.name) && Monotonic() < until;) {
-    usleep(10000);
-  }
+  sys::WaitForCarrier(nic.name, kCarrierWait);  // no link by then: DISCOVER anyway, and retransmit
   uint64_t seed = 0;
   if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed) {  // no entropy yet: vary by NIC and time
     for (uint8_t b : nic.mac) seed = seed << 8 | b;

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace microbeam::sys {
 namespace {
@@ -89,10 +90,15 @@ absl::Status BringUpInterface(const std::string& name) {
   return absl::OkStatus();
 }
 
-bool HasCarrier(const std::string& name) {
+bool WaitForCarrier(const std::string& name, absl::Duration timeout) {
   IoctlSocket s;
-  struct ifreq ifr = Request(name);
-  return s.fd() >= 0 && ioctl(s.fd(), SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_RUNNING);
+  if (s.fd() < 0) return false;
+  for (absl::Time until = absl::Now() + timeout;;) {
+    struct ifreq ifr = Request(name);
+    if (ioctl(s.fd(), SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_RUNNING)) return true;
+    if (absl::Now() >= until) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
 }
 
 absl::StatusOr<int> OpenDhcpSocket(const std::string& name) {

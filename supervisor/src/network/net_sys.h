@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "network/dhcp_message.h"
 
 namespace microbeam::sys {
@@ -25,7 +26,10 @@ struct EthernetInterface {
 std::vector<EthernetInterface> EthernetInterfaces();
 
 absl::Status BringUpInterface(const std::string& name);
-bool HasCarrier(const std::string& name);  // IFF_RUNNING: the driver reports a link
+// Waits until the driver reports a link (IFF_RUNNING), checking every 20 ms, at most
+// `timeout`; false if it did not come. QEMU's e1000 reports it ~2 s after the interface
+// comes up; a message sent before is dropped.
+bool WaitForCarrier(const std::string& name, absl::Duration timeout);
 
 // A UDP socket on 0.0.0.0:68, bound to `name` (SO_BINDTODEVICE), allowed to broadcast.
 // It sends from 0.0.0.0 while the interface has no address, and receives the broadcast
