@@ -28,14 +28,13 @@ import time
 import unittest
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "cmd"))
+# The tests' environment (paths, accelerator, boot timeout) as the boot tests read it;
+# importing test_boot also puts cmd/ on the path.
+from tests.qemu.test_boot import ACCEL, OUT, REPO  # noqa: E402
 
 from microbeam_cli import qemucmd, release  # noqa: E402
 from microbeam_cli.vm import Guest  # noqa: E402
 
-OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
-ACCEL = os.environ.get("MICROBEAM_TEST_ACCEL", "tcg")
 BOOT_TIMEOUT = float(os.environ.get("MICROBEAM_BOOT_TIMEOUT", "240"))
 MICROBEAM = [sys.executable, str(REPO / "cmd" / "microbeam")]
 GUEST_SERVER_NAME = "tls-hello.test"
