@@ -12,6 +12,10 @@ answer 200 again. Variants, all under the same conditions (machine, -m, -smp, TC
 - MicroBEAM and the baseline (bench/baseline), each without a balloon device and with
   `virtio-balloon` and `free-page-reporting=on` (the guest hands the free pages it has
   touched back to the host: QEMU then drops them with MADV_DONTNEED);
+- both with reporting and TCG's code cache capped (`-accel tcg,tb-size=N`): under TCG
+  the translated code is most of what QEMU adds to the guest's RAM (QEMU 7.2 lets it
+  grow to 1 GiB; KVM has none), and a cap costs a boot little as long as the boot's
+  code fits;
 - MicroBEAM restored from one snapshot (taken with and without reporting), GUESTS copies.
 
 The result goes under "density" in the bench's JSON (bench-density.json on its own).
@@ -33,6 +37,7 @@ class DensitySettings:
     guests: int = 16              # at once, per variant
     memory: int = 256             # MiB, for both systems (the baseline's floor is 166)
     settle_s: float = 15.0        # idle before sampling (page reporting waits 2 s, then works)
+    tcg_cache_mib: int = 32       # the capped variants' tb-size
     boot_timeout: float = 300.0
     baseline: bool = True
     restored: bool = True
@@ -47,14 +52,18 @@ class Variant:
     system: str                   # "microbeam" | "baseline"
     reporting: bool
     restored: bool = False
+    tb_size: int = 0              # TCG's code cache cap in MiB (0: QEMU's default)
 
 
 def variants(settings: DensitySettings):
+    cap = settings.tcg_cache_mib
     out = [Variant("MicroBEAM", "microbeam", False),
-           Variant("MicroBEAM, free page reporting", "microbeam", True)]
+           Variant("MicroBEAM, free page reporting", "microbeam", True),
+           Variant(f"MicroBEAM, reporting, TCG cache {cap} MiB", "microbeam", True, tb_size=cap)]
     if settings.baseline:
         out += [Variant("baseline", "baseline", False),
-                Variant("baseline, free page reporting", "baseline", True)]
+                Variant("baseline, free page reporting", "baseline", True),
+                Variant(f"baseline, reporting, TCG cache {cap} MiB", "baseline", True, tb_size=cap)]
     if settings.restored:
         out += [Variant("MicroBEAM restored", "microbeam", False, restored=True),
                 Variant("MicroBEAM restored, reporting", "microbeam", True, restored=True)]
@@ -105,6 +114,7 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
                 else:
                     g = Guest(system.kernel, system.initrd, append="panic=-1", memory=settings.memory,
                               accel="tcg", machine=system.machine,
+                              accel_opts=f"tb-size={variant.tb_size}" if variant.tb_size else "",
                               extra_args=balloon_args(system.machine, variant.reporting))
                 g.launch()
             except (GuestError, snapshot.SnapshotError, OSError) as e:
@@ -133,6 +143,7 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
             g.kill()
     out = dreport.summarise(samples)
     out.update({"system": variant.system, "reporting": variant.reporting, "restored": variant.restored,
+                "tb_size_mib": variant.tb_size,
                 "memory_mib": settings.memory, "host_available_drop_kib": available_before - available_after,
                 "samples": samples})
     say(f"  {variant.name}: {out['serving']}/{settings.guests} serving; PSS per guest "

@@ -67,14 +67,16 @@ def median(variant: dict, key="pss_kib"):
 
 def ratios(variants: dict) -> dict:
     """Each of our variants against the baseline under the same conditions (the same
-    free page reporting setting): median PSS per guest, ours / theirs."""
+    free page reporting and TCG code cache settings): median PSS per guest, ours /
+    theirs."""
     out = {}
     for name, v in variants.items():
         if v.get("system") != "microbeam":
             continue
         base = next((b for b in variants.values()
                      if b.get("system") == "baseline" and b.get("reporting") == v.get("reporting")
-                     and not b.get("restored")), None)
+                     and b.get("tb_size_mib", 0) == v.get("tb_size_mib", 0) and not b.get("restored")),
+                    None)
         out[name] = report.ratio(median(v), median(base))
     return out
 

@@ -1,6 +1,7 @@
 """`microbeam bench --density`: its pure parts (reading QEMU's memory from /proc, the
 summary, ratios, table, chart layout), and one small run end to end (two guests of each
-of our kinds at once, booted and restored, with and without free page reporting): each
+of our kinds at once: booted and restored, with and without free page reporting, with
+TCG's code cache capped): each
 guest serves, each QEMU's PSS and guest RAM are read. Not a timed test: the figures come
 from the full run (docs/benchmarks.md, "Density").
 
@@ -83,6 +84,24 @@ class Parsing(unittest.TestCase):
                          ["-device", "virtio-balloon-pci,free-page-reporting=on"])
 
 
+class CodeCacheCap(unittest.TestCase):
+    def test_accel_options_reach_qemu(self):
+        from microbeam_cli import qemucmd
+        argv = qemucmd.qemu_argv(qemucmd.VMConfig(kernel="k", initrd="i", accel="tcg", accel_opts="tb-size=32"))
+        self.assertEqual(argv[argv.index("-accel") + 1], "tcg,tb-size=32")
+        argv = qemucmd.qemu_argv(qemucmd.VMConfig(kernel="k", initrd="i", accel="tcg"))
+        self.assertEqual(argv[argv.index("-accel") + 1], "tcg")
+
+    def test_capped_variants_compare_with_each_other(self):
+        names = [v.name for v in bench_density.variants(bench_density.DensitySettings(tcg_cache_mib=32))]
+        self.assertIn("MicroBEAM, reporting, TCG cache 32 MiB", names)
+        self.assertIn("baseline, reporting, TCG cache 32 MiB", names)
+        d = {"a": {**variant("microbeam", True, 100, 50), "tb_size_mib": 32},
+             "b": {**variant("baseline", True, 400, 200), "tb_size_mib": 0},
+             "c": {**variant("baseline", True, 200, 150), "tb_size_mib": 32}}
+        self.assertAlmostEqual(dreport.ratios(d)["a"], 0.5)
+
+
 class Summary(unittest.TestCase):
     def test_summary_splits_guest_ram_from_the_rest(self):
         v = dreport.summarise([{"pss_kib": 100, "ram_pss_kib": 60, "serving": True},
@@ -139,7 +158,7 @@ class SmallRun(unittest.TestCase):
         settings = bench_density.DensitySettings(guests=2, settle_s=3.0, baseline=False)
         ours = bench.System("microbeam", OUT / "bzImage", OUT / "microbeam.cpio", "microvm", 128, 128)
         result = bench_density.measure({"microbeam": ours}, settings, lambda m: None, bench.wait_first_200)
-        self.assertEqual(len(result["variants"]), 4)
+        self.assertEqual(len(result["variants"]), 5)
         for name, v in result["variants"].items():
             self.assertEqual(v.get("serving"), 2, f"{name}: {v}")
             self.assertGreater(v["pss_kib"]["median"], 8 * 1024, name)
