@@ -16,7 +16,11 @@ answer 200 again. Variants, all under the same conditions (machine, -m, -smp, TC
   the translated code is most of what QEMU adds to the guest's RAM (QEMU 7.2 lets it
   grow to 1 GiB; KVM has none), and a cap costs a boot little as long as the boot's
   code fits;
-- MicroBEAM restored from one snapshot (taken with and without reporting), GUESTS copies.
+- MicroBEAM restored from one snapshot (taken with and without reporting), GUESTS copies:
+  QEMU loads the saved RAM into each copy's own memory, so they share nothing;
+- and restored from a snapshot whose RAM is a file of its own (`memory-backend-file`,
+  migration's `x-ignore-shared`): each copy maps the file privately (snapshot.py's
+  restore_argv), so the pages no copy has written are the page cache's, one set for all.
 
 The result goes under "density" in the bench's JSON (bench-density.json on its own).
 """
@@ -53,20 +57,28 @@ class Variant:
     reporting: bool
     restored: bool = False
     tb_size: int = 0              # TCG's code cache cap in MiB (0: QEMU's default)
+    shared_ram: bool = False      # restored: the RAM from a file all copies map privately
+    small_pages: bool = False     # guest RAM from a memfd: 4 KiB pages, not QEMU's THP
 
 
 def variants(settings: DensitySettings):
+    """Each system with QEMU's defaults, then one setting more at a time (each row keeps
+    the ones above it): free page reporting, TCG's code cache capped, guest RAM in 4 KiB
+    pages; then our restored copies."""
     cap = settings.tcg_cache_mib
-    out = [Variant("MicroBEAM", "microbeam", False),
-           Variant("MicroBEAM, free page reporting", "microbeam", True),
-           Variant(f"MicroBEAM, reporting, TCG cache {cap} MiB", "microbeam", True, tb_size=cap)]
-    if settings.baseline:
-        out += [Variant("baseline", "baseline", False),
-                Variant("baseline, free page reporting", "baseline", True),
-                Variant(f"baseline, reporting, TCG cache {cap} MiB", "baseline", True, tb_size=cap)]
+    out = []
+    for label, system in (("MicroBEAM", "microbeam"), ("baseline", "baseline")):
+        if system == "baseline" and not settings.baseline:
+            continue
+        out += [Variant(label, system, False),
+                Variant(f"{label} + reporting", system, True),
+                Variant(f"{label} + TCG cache {cap}M", system, True, tb_size=cap),
+                Variant(f"{label} + 4 KiB pages", system, True, tb_size=cap, small_pages=True)]
     if settings.restored:
         out += [Variant("MicroBEAM restored", "microbeam", False, restored=True),
-                Variant("MicroBEAM restored, reporting", "microbeam", True, restored=True)]
+                Variant("MicroBEAM restored + reporting", "microbeam", True, restored=True),
+                Variant("MicroBEAM restored, RAM file", "microbeam", True, restored=True,
+                        shared_ram=True)]
     return out
 
 
@@ -76,6 +88,21 @@ def balloon_args(machine: str, reporting: bool) -> list:
         return []
     dev = "virtio-balloon-device" if machine == "microvm" else "virtio-balloon-pci"
     return ["-device", f"{dev},free-page-reporting=on"]
+
+
+def small_pages_args(memory_mib: int) -> list:
+    """The guest's RAM as a memfd (shmem) instead of QEMU's anonymous memory, which QEMU
+    marks MADV_HUGEPAGE: with the host's THP, each 2 MiB the guest touches at all costs
+    2 MiB; shmem follows shmem_enabled (Debian: never), so it costs what is touched."""
+    return ["-object", f"memory-backend-memfd,id=mbram,size={memory_mib}M",
+            "-machine", "memory-backend=mbram"]
+
+
+def shared_ram_args(ram_file: Path, memory_mib: int) -> list:
+    """The guest's RAM in RAM_FILE (mapped shared by the VM that is saved), left out of
+    the migration stream: the file is the snapshot's RAM."""
+    return ["-object", f"memory-backend-file,id=mbram,size={memory_mib}M,mem-path={ram_file},share=on",
+            "-machine", "memory-backend=mbram"]
 
 
 def read_memory(pid: int, memory_mib: int) -> dict:
@@ -115,7 +142,8 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
                     g = Guest(system.kernel, system.initrd, append="panic=-1", memory=settings.memory,
                               accel="tcg", machine=system.machine,
                               accel_opts=f"tb-size={variant.tb_size}" if variant.tb_size else "",
-                              extra_args=balloon_args(system.machine, variant.reporting))
+                              extra_args=balloon_args(system.machine, variant.reporting)
+                              + (small_pages_args(settings.memory) if variant.small_pages else []))
                 g.launch()
             except (GuestError, snapshot.SnapshotError, OSError) as e:
                 samples.append({"error": str(e).splitlines()[0]})
@@ -143,7 +171,7 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
             g.kill()
     out = dreport.summarise(samples)
     out.update({"system": variant.system, "reporting": variant.reporting, "restored": variant.restored,
-                "tb_size_mib": variant.tb_size,
+                "tb_size_mib": variant.tb_size, "small_pages": variant.small_pages,
                 "memory_mib": settings.memory, "host_available_drop_kib": available_before - available_after,
                 "samples": samples})
     say(f"  {variant.name}: {out['serving']}/{settings.guests} serving; PSS per guest "
@@ -164,23 +192,32 @@ def measure(systems: dict, settings: DensitySettings, say, first_200) -> dict:
             say(f"[bench density] {settings.guests} x {v.name} (-m {settings.memory}, tcg)")
             state = None
             if v.restored:
-                state = states.get(v.reporting)
+                key = (v.reporting, v.shared_ram)
+                state = states.get(key)
                 if state is None:
-                    state = Path(d) / f"density-{'reporting' if v.reporting else 'plain'}.snap"
+                    name = f"density-{'reporting' if v.reporting else 'plain'}{'-shared' if v.shared_ram else ''}"
+                    state = Path(d) / f"{name}.snap"
+                    extra = balloon_args(ours.machine, v.reporting)
+                    if v.shared_ram:
+                        extra += shared_ram_args(Path(d) / f"{name}.ram", settings.memory)
                     try:
                         snapshot.take(ours.kernel, ours.initrd, state, memory=settings.memory,
                                       accel="tcg", machine=ours.machine, say=lambda m: None,
-                                      extra_args=balloon_args(ours.machine, v.reporting),
+                                      extra_args=extra,
                                       settle_s=settings.settle_s if v.reporting else 0.0)
                     except (snapshot.SnapshotError, GuestError, OSError) as e:
                         result["variants"][v.name] = {"system": v.system, "reporting": v.reporting,
                                                       "restored": True, "error": str(e).splitlines()[0]}
                         continue
-                    states[v.reporting] = state
+                    states[key] = state
             system = systems[v.system]
             result["variants"][v.name] = fleet(v, system, settings, say, first_200, state)
             if state is not None:
                 result["variants"][v.name]["state_bytes"] = state.stat().st_size
+                ram = state.with_suffix(".ram")
+                if ram.is_file():   # its size, and what of it is allocated on disk (not holes)
+                    result["variants"][v.name]["ram_file"] = {
+                        "bytes": ram.stat().st_size, "allocated_bytes": ram.stat().st_blocks * 512}
     result["ratios"] = dreport.ratios(result["variants"])
     per_guest = {name: dreport.median(v) for name, v in result["variants"].items() if dreport.median(v)}
     result["fit"] = {"available_kib": result["host_available_kib"],

@@ -22,14 +22,14 @@ def parse_smaps_rollup(text: str) -> dict:
 
 
 def guest_ram(smaps: str, memory_mib: int) -> dict:
-    """Rss and Pss (kB) of the guest's RAM inside QEMU: the anonymous mappings of
-    MEMORY_MIB (QEMU maps -m as one block; microvm and q35 below 2 GiB have one), from
-    /proc/PID/smaps. Empty if there is none of that size."""
+    """Rss and Pss (kB) of the guest's RAM inside QEMU: the writable mapping of
+    MEMORY_MIB (QEMU maps -m as one block: anonymous, or a memory-backend-file's file),
+    from /proc/PID/smaps. Empty if there is none of that size."""
     want = memory_mib * 1024
-    found, entry, size, anon = {}, {}, None, False
+    found, entry, size, ram = {}, {}, None, False
 
     def close():
-        if size is not None and anon and want <= size <= want + 4096:
+        if size is not None and ram and want <= size <= want + 4096:
             for k in ("Rss", "Pss"):
                 found[k] = found.get(k, 0) + entry.get(k, 0)
 
@@ -39,7 +39,7 @@ def guest_ram(smaps: str, memory_mib: int) -> dict:
         if head and "-" in head[0] and len(head) >= 5 and ":" in head[3]:
             close()
             entry, size = {}, None
-            anon = len(head) == 5 or head[5].startswith("[anon")
+            ram = head[1].startswith("rw") and (len(head) == 5 or not head[5].startswith("["))
             continue
         fields = parse_smaps_rollup(line)
         if "Size" in fields:
@@ -75,7 +75,8 @@ def ratios(variants: dict) -> dict:
             continue
         base = next((b for b in variants.values()
                      if b.get("system") == "baseline" and b.get("reporting") == v.get("reporting")
-                     and b.get("tb_size_mib", 0) == v.get("tb_size_mib", 0) and not b.get("restored")),
+                     and b.get("tb_size_mib", 0) == v.get("tb_size_mib", 0)
+                     and b.get("small_pages", False) == v.get("small_pages", False) and not b.get("restored")),
                     None)
         out[name] = report.ratio(median(v), median(base))
     return out

@@ -76,6 +76,15 @@ class Parsing(unittest.TestCase):
         self.assertEqual(dreport.guest_ram(SMAPS, 256), {"Rss": 61440, "Pss": 61440})
         self.assertEqual(dreport.guest_ram(SMAPS, 128), {})
 
+    def test_small_pages_and_shared_ram_file(self):
+        self.assertEqual(bench_density.small_pages_args(256),
+                         ["-object", "memory-backend-memfd,id=mbram,size=256M", "-machine", "memory-backend=mbram"])
+        args = bench_density.shared_ram_args(Path("/s/x.ram"), 128)
+        self.assertIn("memory-backend-file,id=mbram,size=128M,mem-path=/s/x.ram,share=on", args)
+        memfd = SMAPS.replace("7f0000000000-7f0010000000 rw-p 00000000 00:00 0",
+                              "7f0000000000-7f0010000000 rw-s 00000000 00:01 77 /memfd:mbram (deleted)")
+        self.assertEqual(dreport.guest_ram(memfd, 256), {"Rss": 61440, "Pss": 61440})
+
     def test_balloon_device_only_with_reporting(self):
         self.assertEqual(bench_density.balloon_args("microvm", False), [])
         self.assertEqual(bench_density.balloon_args("microvm", True),
@@ -94,8 +103,9 @@ class CodeCacheCap(unittest.TestCase):
 
     def test_capped_variants_compare_with_each_other(self):
         names = [v.name for v in bench_density.variants(bench_density.DensitySettings(tcg_cache_mib=32))]
-        self.assertIn("MicroBEAM, reporting, TCG cache 32 MiB", names)
-        self.assertIn("baseline, reporting, TCG cache 32 MiB", names)
+        self.assertIn("MicroBEAM + TCG cache 32M", names)
+        self.assertIn("baseline + TCG cache 32M", names)
+        self.assertIn("baseline + 4 KiB pages", names)
         d = {"a": {**variant("microbeam", True, 100, 50), "tb_size_mib": 32},
              "b": {**variant("baseline", True, 400, 200), "tb_size_mib": 0},
              "c": {**variant("baseline", True, 200, 150), "tb_size_mib": 32}}
@@ -158,7 +168,7 @@ class SmallRun(unittest.TestCase):
         settings = bench_density.DensitySettings(guests=2, settle_s=3.0, baseline=False)
         ours = bench.System("microbeam", OUT / "bzImage", OUT / "microbeam.cpio", "microvm", 128, 128)
         result = bench_density.measure({"microbeam": ours}, settings, lambda m: None, bench.wait_first_200)
-        self.assertEqual(len(result["variants"]), 5)
+        self.assertEqual(len(result["variants"]), 7)
         for name, v in result["variants"].items():
             self.assertEqual(v.get("serving"), 2, f"{name}: {v}")
             self.assertGreater(v["pss_kib"]["median"], 8 * 1024, name)

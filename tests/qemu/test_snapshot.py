@@ -202,6 +202,21 @@ class Pure(unittest.TestCase):
         with self.assertRaises(ValueError):
             snapshot.parse_ack("hello")
 
+    def test_ram_in_a_file_is_mapped_privately_and_loaded_deferred(self):
+        ram = "memory-backend-file,id=mbram,size=128M,mem-path=/s/x.ram,share=on"
+        self.assertTrue(snapshot.ram_in_file(["-object", ram]))
+        self.assertFalse(snapshot.ram_in_file(["-object", ram.replace("share=on", "share=off")]))
+        meta = {"argv": ["-object", ram, "-machine", "memory-backend=mbram"], "ram_in_file": True}
+        argv = snapshot.restore_argv(meta, Path("/s/x.snap"), "qemu", Path("/k"), Path("/i"),
+                                     [(6000, 8080)], "/q", "/c")
+        self.assertIn(ram.replace("share=on", "share=off"), argv)
+        self.assertEqual(argv[-2:], ["-incoming", "defer"])
+        calls = []
+        snapshot.start_incoming(lambda *a: calls.append(a), meta, Path("/s/x.snap"))
+        self.assertEqual(calls, [("migrate-set-capabilities",
+                                  {"capabilities": [{"capability": "x-ignore-shared", "state": True}]}),
+                                 ("migrate-incoming", {"uri": "exec:cat /s/x.snap"})])
+
     def test_restore_argv_replaces_what_belongs_to_the_copy(self):
         meta = {"argv": ["-M", "microvm", "-nodefaults", "-serial", "stdio",
                          "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:5555-:8080",
