@@ -59,11 +59,14 @@ add_test(NAME nif_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
 add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
+# Density (`bench --density`): its pure parts, and two guests of each of our kinds at once
+# (booted, restored; with and without free page reporting), each serving and measured.
+add_test(NAME bench_density COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench_density)
 set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu clock_entropy fault_matrix snapshot
-  cluster user_release tls_release cowboy_release nif_release bench_quick PROPERTIES
+  cluster user_release tls_release cowboy_release nif_release bench_quick bench_density PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
 set_tests_properties(qemu_boot plain_qemu docs_examples clock_entropy fault_matrix snapshot cluster user_release
-  tls_release cowboy_release nif_release PROPERTIES TIMEOUT 900)
+  tls_release cowboy_release nif_release bench_density PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)
 set_tests_properties(bench_quick PROPERTIES TIMEOUT 2400)

@@ -74,7 +74,7 @@ dpkg-deb -x "${DEB[busybox-static]}" "$BUILD/busybox"
 [ -x "$BB" ] || die "busybox-static: no /bin/busybox in the package"
 "$BB" depmod -b "$BUILD/kernel" "$KVER"
 MODDIR=lib/modules/$KVER
-needed=$(python3 - "$BUILD/kernel/$MODDIR/modules.dep" virtio_pci virtio_mmio virtio_net <<'PY'
+needed=$(python3 - "$BUILD/kernel/$MODDIR/modules.dep" virtio_pci virtio_mmio virtio_net virtio_balloon <<'PY'
 import os, sys
 deps = {}
 for line in open(sys.argv[1]):

@@ -13,7 +13,9 @@ mkdir -p /tmp /run
 # Debian's cloud kernel has virtio as modules: virtio_pci for q35's virtio-net-pci,
 # virtio_mmio for microvm (found through ACPI). modprobe resolves the dependencies
 # from the modules.dep that build.sh generated for the modules in the image.
-modprobe -a virtio_pci virtio_mmio virtio_net || echo "init: modprobe failed"
+# virtio_balloon: what udev would load for a balloon device (free page reporting, in
+# `bench --density`); without the device it stays idle.
+modprobe -a virtio_pci virtio_mmio virtio_net virtio_balloon || echo "init: modprobe failed"
 
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ "$i" -lt 100 ]; do

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import accel as accel_mod
 from . import bench_report as report
-from . import bench_native, bench_snapshot
+from . import bench_cowboy, bench_native, bench_snapshot
 from . import paths, proc
 from .vm import Guest, GuestError
 
@@ -47,9 +47,11 @@ class Settings:
     floor_resolution: int = 1     # MiB
     boot_timeout: float = 300.0
     accels: tuple = ("tcg",)
+    cowboy: bool = True           # examples/cowboy_hello's row (bench_cowboy.py)
 
 
-QUICK = Settings(runs=1, requests=50, wrk_seconds=2, floor_resolution=64, boot_timeout=300.0)
+QUICK = Settings(runs=1, requests=50, wrk_seconds=2, floor_resolution=64, boot_timeout=300.0,
+                 cowboy=False)
 
 
 def microbeam_system() -> System:
@@ -85,15 +87,15 @@ def build_baseline(outdir: Path) -> None:
 
 # ---- one boot ----------------------------------------------------------------------------
 
-def wait_first_200(g: Guest, timeout: float):
-    """Polls /health every 50 ms; the first 200's time, or None if the guest died or
-    the timeout passed."""
+def wait_first_200(g: Guest, timeout: float, path: str = "/health"):
+    """Polls PATH every 50 ms; the first 200's time, or None if the guest died or the
+    timeout passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not g.running():
             return None
         try:
-            if g.http_get("/health", timeout=2, retry=False).status == 200:
+            if g.http_get(path, timeout=2, retry=False).status == 200:
                 return time.monotonic()
         except (GuestError, OSError):
             pass
@@ -245,6 +247,10 @@ def run_bench(systems, settings: Settings, say) -> dict:
     release = paths.build_dir() / "baseline" / "build" / "root" / "release"
     result["native"] = bench_native.measure(systems[0].initrd, release if release.is_dir() else None,
                                             native_runs, say)
+    if settings.cowboy:
+        say(f"[bench] examples/cowboy_hello next to the demo: its image, {settings.runs} boots (tcg)")
+        result["cowboy"] = bench_cowboy.measure(settings.runs, systems[0].memory, systems[0].machine,
+                                                say, wait_first_200)
     accel = settings.accels[0]
     for s in systems:
         step += 1

@@ -142,6 +142,9 @@ def table(result: dict) -> str:
         # The ratio is to our own cold boot (the row above), not to the baseline.
         rows.append(("snapshot restore to first 200, tcg (ratio: to our boot)", _spread_text(a),
                      "-", "-" if r is None else f"{r:.3f}"))
+    if "cowboy" in result:
+        from .bench_cowboy import rows as cowboy_rows     # (it imports this module)
+        rows += cowboy_rows(result)
     native = result.get("native") or {}
     if native:
         a = (native.get("microbeam") or {}).get("first_200_s")

@@ -158,6 +158,12 @@ def parser() -> argparse.ArgumentParser:
     be.add_argument("--jobs", "-j", type=_positive, default=None)
     be.add_argument("--no-build", action="store_true",
                     help="use the artifacts as they are (the CMake `bench` target)")
+    be.add_argument("--density", action="store_true",
+                    help="only the density figure: N idle guests of each kind at once, the host "
+                         "memory (PSS) each costs, with and without free page reporting "
+                         "(out/bench-density.json, .svg)")
+    be.add_argument("--guests", type=_positive, default=None,
+                    help="with --density: guests at once per kind (default 16)")
     so = sub.add_parser("soak", help="bounded load from the host (wrk) against one guest: no "
                                      "failed request, memory flat, no restart (out/soak.json)")
     so.add_argument("--seconds", type=_positive, default=600, help="how long (default 600)")
@@ -272,9 +278,14 @@ def dispatch(args) -> int:
             cfg.debug_exit = True   # the guest's exit status becomes ours
         return run.run(cfg, args.accel, args.console_log, args.stop_timeout)
     if args.command == "bench":
+        if args.guests and not args.density:
+            raise ValueError("--guests is for --density")
         if not args.no_build:
             install.setup()
             build.build(args.jobs)
+        if args.density:
+            from . import bench_density
+            return bench_density.main(args.quick, args.out or paths.out_dir(), guests=args.guests)
         return bench.bench(args.quick, args.out or paths.out_dir(), runs=args.runs)
     if args.command == "soak":
         from . import soak

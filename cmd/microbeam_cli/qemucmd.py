@@ -49,6 +49,7 @@ class VMConfig:
     serial: str = "stdio"            # QEMU -serial argument
     host_addr: str = "127.0.0.1"
     machine_opts: str = ""           # appended to -M NAME, e.g. "pit=on"
+    accel_opts: str = ""             # appended to -accel NAME, e.g. "tb-size=32" (TCG's code cache, MiB)
     tsc_khz: Optional[int] = None    # tsc_early_khz= for the guest (see hosttsc.py)
     extra_args: List[str] = field(default_factory=list)        # more QEMU arguments
     # None: QEMU's user network (NAT, forwards from the host, guest 10.0.2.15). Or
@@ -210,7 +211,8 @@ def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
     """The full QEMU command line for cfg."""
     validate(cfg)
     machine = f"{cfg.machine},{cfg.machine_opts}" if cfg.machine_opts else cfg.machine
-    argv = [qemu, "-M", machine, "-accel", cfg.accel,
+    accel = f"{cfg.accel},{cfg.accel_opts}" if cfg.accel_opts else cfg.accel
+    argv = [qemu, "-M", machine, "-accel", accel,
             "-cpu", "host" if cfg.accel == "kvm" else "max",
             "-m", str(cfg.memory), "-smp", str(cfg.smp),
             "-nodefaults", "-no-user-config", "-nographic",

@@ -142,6 +142,27 @@ def check_image(meta: dict, state: Path, kernel: Path, initrd: Path, qemu: str) 
                             "take a new snapshot")
 
 
+def ram_in_file(argv) -> bool:
+    """Whether the guest's RAM is a memory-backend-file mapped shared: the snapshot then
+    leaves it out of the state (migration's x-ignore-shared) and the file is its RAM."""
+    return any(a.startswith("memory-backend-file,") and "share=on" in a.split(",") for a in argv)
+
+
+def incoming(meta: dict, state: Path) -> str:
+    """The state's migration URI: QEMU reads it from `cat`."""
+    return "exec:cat " + shlex.quote(str(state))
+
+
+def start_incoming(qmp_call, meta: dict, state: Path) -> None:
+    """For a snapshot whose RAM is in a file: the restore starts `-incoming defer`, since
+    x-ignore-shared must be on before the state is read (QEMU 7.2 has no command line
+    property for it)."""
+    if meta.get("ram_in_file"):
+        qmp_call("migrate-set-capabilities",
+                 {"capabilities": [{"capability": "x-ignore-shared", "state": True}]})
+        qmp_call("migrate-incoming", {"uri": incoming(meta, state)})
+
+
 def restore_argv(meta: dict, state: Path, qemu: str, kernel: Path, initrd: Path,
                  forwards, qmp_socket: str, control_socket: str, host_addr="127.0.0.1",
                  extra=()) -> List[str]:
@@ -160,12 +181,16 @@ def restore_argv(meta: dict, state: Path, qemu: str, kernel: Path, initrd: Path,
             a = f"unix:{qmp_socket},server=on,wait=off"
         elif flag == "-chardev" and a.endswith(f"id={CONTROL_ID}"):
             a = f"socket,path={control_socket},server=on,wait=off,id={CONTROL_ID}"
+        elif flag == "-object" and a.startswith("memory-backend-file,"):
+            # RAM saved in a file of its own (x-ignore-shared): every copy maps it
+            # privately, sharing its pages until it writes them, never writing it back.
+            a = ",".join("share=off" if p == "share=on" else p for p in a.split(","))
         elif flag == "-kernel":
             a = str(kernel)
         elif flag == "-initrd":
             a = str(initrd)
         out.append(a)
-    return out + list(extra) + ["-incoming", "exec:cat " + shlex.quote(str(state))]
+    return out + list(extra) + ["-incoming", "defer" if meta.get("ram_in_file") else incoming(meta, state)]
 
 
 def saved_forwards_guest_ports(meta: dict) -> List[int]:
@@ -179,9 +204,12 @@ def saved_forwards_guest_ports(meta: dict) -> List[int]:
 # ---- taking one ---------------------------------------------------------------------------
 
 def take(kernel: Path, initrd: Path, out: Path, memory=128, smp=2, machine="microvm",
-         append="", accel="auto", ready_path=READY_PATH, timeout=180.0, say=proc.say) -> dict:
-    """Boots the image, waits until GET READY_PATH answers 200, stops the guest and saves
-    it to OUT (and OUT.json). Returns the description, with timings."""
+         append="", accel="auto", ready_path=READY_PATH, timeout=180.0, say=proc.say,
+         extra_args=(), settle_s=0.0) -> dict:
+    """Boots the image, waits until GET READY_PATH answers 200 (then SETTLE_S more
+    seconds: e.g. for free page reporting to hand the boot's freed pages back), stops
+    the guest and saves it to OUT (and OUT.json). EXTRA_ARGS: more QEMU devices, saved
+    with the machine. Returns the description, with timings."""
     out = Path(out)
     if out.parent and not out.parent.is_dir():
         raise SnapshotError(f"--out {out}: directory {out.parent} does not exist")
@@ -190,7 +218,8 @@ def take(kernel: Path, initrd: Path, out: Path, memory=128, smp=2, machine="micr
         append = " ".join(filter(None, [TIME_WARP, append]))
     debug_exit = qemucmd.status_by_default(append)
     g = Guest(kernel, initrd, append=append, memory=memory, smp=smp, machine=machine,
-              accel=accel, debug_exit=debug_exit, extra_args=control_args("null", machine), say=say)
+              accel=accel, debug_exit=debug_exit,
+              extra_args=control_args("null", machine) + list(extra_args), say=say)
     tmp = out.with_name(out.name + ".part")
     try:
         g.launch()
@@ -204,7 +233,12 @@ def take(kernel: Path, initrd: Path, out: Path, memory=128, smp=2, machine="micr
                                     f"for {timeout:g} s")
             time.sleep(0.2)
         t_ready = time.monotonic()
+        time.sleep(settle_s)
+        t_stop = time.monotonic()
         g.qmp("stop")
+        if ram_in_file(g.argv):
+            g.qmp("migrate-set-capabilities",
+                  {"capabilities": [{"capability": "x-ignore-shared", "state": True}]})
         g.qmp("migrate", {"uri": "exec:cat > " + shlex.quote(str(tmp))})
         _wait_migration(g, timeout=60)
         t_saved = time.monotonic()
@@ -214,12 +248,14 @@ def take(kernel: Path, initrd: Path, out: Path, memory=128, smp=2, machine="micr
         g.kill()
     os.replace(tmp, out)
     meta = describe(argv, Path(kernel), Path(initrd), g.qemu, out, chosen_accel)
+    if ram_in_file(argv):
+        meta["ram_in_file"] = True
     meta["timings_s"] = {"boot_to_ready": round(t_ready - t0, 3),
-                         "save": round(t_saved - t_ready, 3)}
+                         "save": round(t_saved - t_stop, 3)}
     mp = meta_path(out)
     mp.write_text(json.dumps(meta, indent=1) + "\n")
-    say(f"saved {out} ({meta['state']['bytes'] >> 20} MiB, {t_saved - t_ready:.2f} s after the "
-        f"first 200, which came {t_ready - t0:.2f} s after launch) and {mp}")
+    say(f"saved {out} ({meta['state']['bytes'] >> 20} MiB in {t_saved - t_stop:.2f} s; the "
+        f"first 200 came {t_ready - t0:.2f} s after launch) and {mp}")
     return meta
 
 
@@ -322,6 +358,7 @@ class RestoredGuest(Guest):
                     continue
                 self.kill()
                 raise GuestError(f"QEMU did not start ({e}); stderr:\n{err}") from None
+            start_incoming(self.qmp, self.meta, self.state)
             self.restore = resume(self.qmp, control, alive=self.running)
             return None
         raise AssertionError("unreachable")
@@ -364,6 +401,7 @@ def serve_restored(state: Path, kernel: Path, initrd: Path, fwds, console_log=No
             try:
                 qmp = QMP(qmp_path).connect(timeout=15, alive=lambda: p.poll() is None)
                 started = True
+                start_incoming(qmp.command, meta, state)
                 r = resume(qmp.command, control, alive=lambda: p.poll() is None)
                 proc.say(f"restored from {state} in {time.monotonic() - t0:.2f} s (restore "
                          f"#{r['restores']} of this guest; clock stepped by "

@@ -102,7 +102,7 @@ class Guest:
                  port=None, debug_exit=False, accel="auto", no_reboot=True,
                  qemu=None, keep_workdir=False, machine_opts="", extra_args=(),
                  private_net=None, guest_ip=None, forwards=(), say=None,
-                 extra_forwards=()):
+                 extra_forwards=(), accel_opts=""):
         self.kernel, self.initrd = str(kernel), str(initrd)
         self.append, self.memory, self.smp, self.machine = append, memory, smp, machine
         self.requested_port = port
@@ -118,6 +118,7 @@ class Guest:
         self.qemu = qemu or qemucmd.qemu_binary()
         self.keep_workdir = keep_workdir
         self.machine_opts = machine_opts
+        self.accel_opts = accel_opts
         self.extra_args = list(extra_args)
         self.private_net, self.guest_ip = private_net, guest_ip
         self.tsc_khz = (hosttsc.tsc_khz()
@@ -147,7 +148,7 @@ class Guest:
             memory=self.memory, smp=self.smp, machine=self.machine, append=self.append,
             accel=self.accel, debug_exit=self.debug_exit, no_reboot=self.no_reboot,
             qmp_socket=str(self.workdir / "qmp.sock"), serial="stdio",
-            machine_opts=self.machine_opts, extra_args=self.extra_args,
+            machine_opts=self.machine_opts, accel_opts=self.accel_opts, extra_args=self.extra_args,
             tsc_khz=self.tsc_khz, private_net=self.private_net, guest_ip=self.guest_ip)
 
     def launch(self, attempts=3) -> None:

@@ -101,6 +101,28 @@ class Reports(unittest.TestCase):
         self.assertIn("Boot to first HTTP 200", texts)
 
 
+class CowboyRow(unittest.TestCase):
+    """examples/cowboy_hello's image and boot next to the demo's (bench_cowboy.py)."""
+
+    def test_rows_against_the_demo(self):
+        from microbeam_cli import bench_cowboy
+        r = sample_result()
+        r["cowboy"] = {"sizes": {"total": 9_000_000}, "first_200_s": report.spread([4.4, 4.6])}
+        text = report.table(r)
+        self.assertIn("cowboy_hello: image total, bytes (ratio: to the demo's)", text)
+        rows = dict((row[0], row) for row in bench_cowboy.rows(r))
+        self.assertEqual(rows["cowboy_hello: image total, bytes (ratio: to the demo's)"][3], "1.500")
+        boot = rows["cowboy_hello: boot to first GET / 200, tcg (ratio: to the demo's)"]
+        self.assertEqual(boot[1], "4.50s (4.40-4.60)")
+        self.assertEqual(boot[3], "1.000")     # the demo's median is 4.5 too
+
+    def test_a_failed_build_is_one_row(self):
+        from microbeam_cli import bench_cowboy
+        r = sample_result()
+        r["cowboy"] = {"error": "examples/cowboy_hello: building the release failed: x"}
+        self.assertEqual(bench_cowboy.rows(r)[0][1], r["cowboy"]["error"])
+
+
 def _text_boxes(svg_text):
     """(x0, top, x1, bottom, text) of every <text>, from its baseline and font size,
     with a width of 0.62 em a character (DejaVu Sans' average is below that)."""

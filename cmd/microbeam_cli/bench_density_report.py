@@ -1,0 +1,174 @@
+"""The density figure's pure parts: reading a QEMU's memory from /proc (smaps_rollup,
+smaps), the per-guest summary, the terminal table and the SVG chart (drawn with the
+bench chart's own panel, bench_report._bar_panel). No QEMU here: tests call it directly."""
+
+from html import escape
+
+from . import bench_report as report
+
+# Issue 18: host memory per idle guest at most 1/3 of the baseline's.
+TARGET_RATIO = 1 / 3
+
+
+def parse_smaps_rollup(text: str) -> dict:
+    """{"Rss": kB, "Pss": kB, ...} from /proc/PID/smaps_rollup (or one smaps entry)."""
+    out = {}
+    for line in text.splitlines():
+        name, sep, rest = line.partition(":")
+        words = rest.split()
+        if sep and len(words) == 2 and words[1] == "kB" and words[0].isdigit():
+            out[name.strip()] = int(words[0])
+    return out
+
+
+def guest_ram(smaps: str, memory_mib: int) -> dict:
+    """Rss and Pss (kB) of the guest's RAM inside QEMU: the writable mapping of
+    MEMORY_MIB (QEMU maps -m as one block: anonymous, or a memory-backend-file's file),
+    from /proc/PID/smaps. Empty if there is none of that size."""
+    want = memory_mib * 1024
+    found, entry, size, ram = {}, {}, None, False
+
+    def close():
+        if size is not None and ram and want <= size <= want + 4096:
+            for k in ("Rss", "Pss"):
+                found[k] = found.get(k, 0) + entry.get(k, 0)
+
+    for line in smaps.splitlines():
+        head = line.split()
+        # a mapping's first line: "start-end perms offset dev inode [path]"
+        if head and "-" in head[0] and len(head) >= 5 and ":" in head[3]:
+            close()
+            entry, size = {}, None
+            ram = head[1].startswith("rw") and (len(head) == 5 or not head[5].startswith("["))
+            continue
+        fields = parse_smaps_rollup(line)
+        if "Size" in fields:
+            size = fields["Size"]
+        entry.update(fields)
+    close()
+    return found
+
+
+def summarise(samples: list) -> dict:
+    """One fleet's samples ([{"pss_kib", "ram_pss_kib", "serving", ...}]) as spreads."""
+    def sp(key):
+        return report.spread([s.get(key) for s in samples])
+    other = [None if s.get("pss_kib") is None or s.get("ram_pss_kib") is None
+             else s["pss_kib"] - s["ram_pss_kib"] for s in samples]
+    return {"guests": len(samples), "serving": sum(1 for s in samples if s.get("serving")),
+            "pss_kib": sp("pss_kib"), "rss_kib": sp("rss_kib"), "ram_pss_kib": sp("ram_pss_kib"),
+            "other_pss_kib": report.spread(other), "first_200_s": sp("first_200_s"),
+            "total_pss_kib": sum(s["pss_kib"] for s in samples if s.get("pss_kib") is not None)}
+
+
+def median(variant: dict, key="pss_kib"):
+    return ((variant or {}).get(key) or {}).get("median")
+
+
+def ratios(variants: dict) -> dict:
+    """Each of our variants against the baseline under the same conditions (the same
+    free page reporting and TCG code cache settings): median PSS per guest, ours /
+    theirs."""
+    out = {}
+    for name, v in variants.items():
+        if v.get("system") != "microbeam":
+            continue
+        base = next((b for b in variants.values()
+                     if b.get("system") == "baseline" and b.get("reporting") == v.get("reporting")
+                     and b.get("tb_size_mib", 0) == v.get("tb_size_mib", 0)
+                     and b.get("small_pages", False) == v.get("small_pages", False) and not b.get("restored")),
+                    None)
+        out[name] = report.ratio(median(v), median(base))
+    return out
+
+
+def _mib(kib):
+    return "-" if kib is None else f"{kib / 1024:.1f}"
+
+
+def table(density: dict) -> str:
+    rows = [("idle guests (median per guest)", "guests serving", "PSS MiB", "guest RAM MiB",
+             "QEMU+TCG MiB", "first 200 s", "vs baseline")]
+    r = density.get("ratios", {})
+    for name, v in density.get("variants", {}).items():
+        ratio = r.get(name)
+        rows.append((name, f"{v.get('serving', 0)}/{v.get('guests', 0)}", _mib(median(v)),
+                     _mib(median(v, "ram_pss_kib")), _mib(median(v, "other_pss_kib")),
+                     report._fmt(median(v, "first_200_s")),
+                     "-" if ratio is None else f"{ratio:.3f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for i, row in enumerate(rows):
+        lines.append("  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    fit = density.get("fit")
+    if fit:
+        lines.append("")
+        lines.append(f"host MemAvailable {fit['available_kib'] / 1048576:.1f} GiB at the start: room for "
+                     + ", ".join(f"{n:,} x {name}" for name, n in fit["guests"].items()))
+    best = min((x for x in r.values() if x is not None), default=None)
+    if best is not None:
+        lines.append(f"target: PSS per idle guest <= 1/3 of the baseline's: "
+                     f"{'met' if best <= TARGET_RATIO else 'NOT met'} (best ratio {best:.3f})")
+    return "\n".join(lines)
+
+
+def svg(density: dict, result_meta: dict = None) -> str:
+    """The density chart: one bar per variant, the median PSS of one idle guest split
+    into the guest's RAM and the rest of QEMU (TCG's code cache, QEMU's heap, its share
+    of the libraries)."""
+    width = 900
+    mb = 1024
+    bars = []
+    for name, v in density.get("variants", {}).items():
+        ram, other = median(v, "ram_pss_kib"), median(v, "other_pss_kib")
+        segs = [("guest RAM", (ram or 0) / mb), ("QEMU and TCG (code cache, heap, libraries)", (other or 0) / mb)]
+        bars.append((name, segs))
+    scale = max((sum(x for _, x in segs) for _, segs in bars), default=1) * 1.15 or 1
+    parts, y = [], 30
+    title = (f"Host memory per idle guest: QEMU's PSS, median of "
+             f"{density.get('settings', {}).get('guests', '?')} guests at once (MiB)")
+    panel, y = _panel(title, bars, width, y, scale)
+    parts += panel
+    meta = result_meta or {}
+    line = f"{meta.get('date', '')} · {meta.get('host', {}).get('cpu', '')} · {meta.get('host', {}).get('cpus', '')} CPUs"
+    parts.append(f'<text x="20" y="{y}" font-size="11" fill="#555">{escape(line)}</text>')
+    height = y + 14
+    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+                      f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
+                      f'<rect width="{width}" height="{height}" fill="white"/>', *parts, "</svg>", ""])
+
+
+def _panel(title, bars, width, y, scale, x0=20, label_w=250):
+    """bench_report._bar_panel's horizontal stacked bars and wrapping legend, with a label
+    column wide enough for the variants' names."""
+    out = [f'<text x="{x0}" y="{y}" font-size="15" font-weight="bold">{escape(title)}</text>']
+    colors = {}
+    y += 14
+    plot_w = width - 40 - label_w - 60
+    for label, segments in bars:
+        x = x0 + label_w
+        out.append(f'<text x="{x0}" y="{y + 16}" font-size="13">{escape(label)}</text>')
+        total = 0.0
+        for name, value in segments:
+            if not value or value <= 0:
+                continue
+            color = colors.setdefault(name, report.PALETTE[len(colors) % len(report.PALETTE)])
+            w = plot_w * value / scale if scale else 0
+            out.append(f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="22" fill="{color}">'
+                       f'<title>{escape(name)}: {value:.1f} MiB</title></rect>')
+            x += w
+            total += value
+        out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{total:.1f} MiB</text>')
+        y += 30
+    lx = x0 + label_w
+    for name, color in colors.items():
+        item_w = report.LEGEND_SWATCH_W + report.LEGEND_CHAR_W * len(name)
+        if lx > x0 + label_w and lx + item_w > width - 20:
+            lx = x0 + label_w
+            y += report.LEGEND_ROW_H
+        out.append(f'<rect x="{lx}" y="{y + 2}" width="10" height="10" fill="{color}"/>')
+        out.append(f'<text x="{lx + 14}" y="{y + 11}" font-size="11">{escape(name)}</text>')
+        lx += item_w
+    return out, y + report.LEGEND_ROW_H + report.PANEL_GAP
