@@ -1,5 +1,5 @@
 // microbeam.limits, microbeam.core_pattern and microbeam.cwd values: whatever the input,
-// only sane limits come out, and every complaint is one line naming the key.
+// only sane limits come out, and the complaint is one line naming the key.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,9 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(&other == &l || other.resource != l.resource, "one entry a resource");
     }
   }
-  for (const std::string& e : errors) {
-    FUZZ_CHECK(e.starts_with("microbeam: microbeam.limits: "), "names the key");
-    FUZZ_CHECK(e.find('\n') == std::string::npos, "one line");
+  for (const std::string& e : errors) FUZZ_CHECK(e.starts_with("\"") || value.empty(), "names the entry");
+  if (!errors.empty()) {
+    std::string line = microbeam::LimitsWarning(errors);
+    FUZZ_CHECK(line.starts_with("microbeam: microbeam.limits: "), "names the key");
+    FUZZ_CHECK(line.find('\n') == std::string::npos, "one line");
   }
   if (microbeam::CorePatternError(value).empty()) {
     FUZZ_CHECK(!value.empty() && value.size() <= 127, "core pattern length");

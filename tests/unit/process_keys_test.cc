@@ -34,17 +34,20 @@ TEST(ParseLimits, EveryResourceName) {
   EXPECT_EQ(ResourceByName("files"), std::nullopt);
 }
 
-TEST(ParseLimits, ABadEntryIsOneLineAndTheRestApply) {
+TEST(ParseLimits, BadEntriesAreNamedAndTheRestApply) {
   std::vector<ResourceLimit> limits;
   std::vector<std::string> errors;
-  ParseLimits("nofile:10:5,files:1:2,core:1,stack:8m:unlimited,nproc:-1:5,nproc:+1:5,cpu:1:2", limits, errors);
+  ParseLimits("nofile:10:5,files:1:2,core:1,stack:8m:unlimited,nproc:-1:5,nproc:+1:5,cpu:1:2,a\nb", limits, errors);
   EXPECT_THAT(limits, ElementsAre(ResourceLimit{RLIMIT_CPU, "cpu", 1, 2}));
-  ASSERT_EQ(errors.size(), 6u);
-  EXPECT_EQ(errors[0], "microbeam: microbeam.limits: \"nofile:10:5\": SOFT is above HARD; that limit is left as it is");
+  ASSERT_EQ(errors.size(), 7u);
+  EXPECT_EQ(errors[0], "\"nofile:10:5\": SOFT is above HARD");
   EXPECT_THAT(errors[1], HasSubstr("\"files:1:2\": unknown resource (as, core, cpu,"));
-  EXPECT_THAT(errors[2], HasSubstr("\"core:1\": not RESOURCE:SOFT:HARD"));
-  EXPECT_THAT(errors[3], HasSubstr("\"stack:8m:unlimited\": SOFT and HARD must be numbers or unlimited"));
-  for (const std::string& e : errors) EXPECT_TRUE(e.starts_with("microbeam: microbeam.limits: ")) << e;
+  EXPECT_EQ(errors[2], "\"core:1\": not RESOURCE:SOFT:HARD");
+  EXPECT_EQ(errors[3], "\"stack:8m:unlimited\": SOFT and HARD must be numbers or unlimited");
+  EXPECT_EQ(errors[6], "\"a?b\": not RESOURCE:SOFT:HARD");  // a control character never splits the line
+  EXPECT_EQ(LimitsWarning({errors[0]}),
+            "microbeam: microbeam.limits: \"nofile:10:5\": SOFT is above HARD; that limit is left as it is");
+  EXPECT_THAT(LimitsWarning(errors), HasSubstr("; those limits are left as they are"));
   errors.clear();
   ParseLimits("", limits, errors);
   EXPECT_EQ(errors.size(), 1u);
@@ -88,12 +91,13 @@ TEST(ParseConfig, BadProcessKeysAreOneLineEach) {
   EXPECT_TRUE(p.config.core_pattern.empty());
   EXPECT_TRUE(p.config.cwd.empty());
   EXPECT_TRUE(p.config.seed_credit);
-  ASSERT_EQ(p.warnings.size(), 5u);
-  EXPECT_THAT(p.warnings[0], HasSubstr("microbeam.limits: \"nofile:9:1\""));
-  EXPECT_THAT(p.warnings[1], HasSubstr("microbeam.limits: \"bogus:1:1\""));
-  EXPECT_EQ(p.warnings[2], "microbeam: microbeam.core_pattern=: empty; using the kernel's");
-  EXPECT_EQ(p.warnings[3], "microbeam: microbeam.cwd=relative: not an absolute path; using /");
-  EXPECT_THAT(p.warnings[4], HasSubstr("microbeam.seed_credit=maybe"));
+  ASSERT_EQ(p.warnings.size(), 4u);
+  EXPECT_THAT(p.warnings[0], HasSubstr("microbeam: microbeam.limits: \"nofile:9:1\": SOFT is above HARD; "
+                                       "\"bogus:1:1\": unknown resource"));
+  EXPECT_THAT(p.warnings[0], HasSubstr("; those limits are left as they are"));
+  EXPECT_EQ(p.warnings[1], "microbeam: microbeam.core_pattern=: empty; using the kernel's");
+  EXPECT_EQ(p.warnings[2], "microbeam: microbeam.cwd=relative: not an absolute path; using /");
+  EXPECT_THAT(p.warnings[3], HasSubstr("microbeam.seed_credit=maybe"));
   for (const std::string& w : p.warnings) EXPECT_EQ(w.find('\n'), std::string::npos);
 }
 

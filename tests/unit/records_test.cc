@@ -67,7 +67,8 @@ std::string SeedText(bool creditable, size_t n, char fill = 'x') {
 TEST(SeedFile, FormatAndParse) {
   EXPECT_EQ(SeedText(true, 32).substr(0, kSeedHeaderBytes), "microbeam-seed-v1 C\n");
   EXPECT_EQ(SeedText(false, 32).substr(0, kSeedHeaderBytes), "microbeam-seed-v1 N\n");
-  SeedFile c = ParseSeedFile(SeedText(true, 32));
+  const std::string text = SeedText(true, 32);  // ParseSeedFile's views point into it
+  SeedFile c = ParseSeedFile(text);
   EXPECT_EQ(c.kind, SeedKind::kCreditable);
   EXPECT_EQ(c.seed, std::string(32, 'x'));
   EXPECT_EQ(ParseSeedFile(SeedText(false, 64)).kind, SeedKind::kNotCreditable);
@@ -83,13 +84,15 @@ TEST(SeedFile, FormatAndParse) {
 }
 
 TEST(CreditSeed, OnlyOursCreditableAndRootsAlone) {
-  SeedFile c = ParseSeedFile(SeedText(true, 32));
+  const std::string text = SeedText(true, 32), not_creditable = SeedText(false, 32), foreign(64, 'q'),
+                    too_short = SeedText(true, 16);
+  SeedFile c = ParseSeedFile(text);
   SeedFileStat roots{true, 0, 0600, 1};
   EXPECT_TRUE(CreditSeed(c, roots, true));
   EXPECT_FALSE(CreditSeed(c, roots, false));  // microbeam.seed_credit=0
-  EXPECT_FALSE(CreditSeed(ParseSeedFile(SeedText(false, 32)), roots, true));
-  EXPECT_FALSE(CreditSeed(ParseSeedFile(std::string(64, 'q')), roots, true));
-  EXPECT_FALSE(CreditSeed(ParseSeedFile(SeedText(true, 16)), roots, true));  // too short
+  EXPECT_FALSE(CreditSeed(ParseSeedFile(not_creditable), roots, true));
+  EXPECT_FALSE(CreditSeed(ParseSeedFile(foreign), roots, true));
+  EXPECT_FALSE(CreditSeed(ParseSeedFile(too_short), roots, true));  // too short
   EXPECT_FALSE(CreditSeed(c, {true, 1000, 0600, 1}, true));  // the app's user wrote it
   EXPECT_FALSE(CreditSeed(c, {true, 0, 0644, 1}, true));     // others could read it
   EXPECT_FALSE(CreditSeed(c, {true, 0, 0600, 2}, true));     // a second name for it

@@ -215,7 +215,7 @@ const std::map<std::string_view, Setter>& Setters() {
        [](std::string_view v, Config& c) -> std::string {
          std::vector<std::string> errors;
          ParseLimits(v, c.limits, errors);
-         return absl::StrJoin(errors, "\n");  // one line a bad entry
+         return errors.empty() ? "" : LimitsWarning(errors);
        }},
       {"microbeam.core_pattern",
        [](std::string_view v, Config& c) -> std::string {
@@ -317,7 +317,7 @@ ParsedConfig ParseConfig(const std::vector<std::string>& kernel_params,
       return;
     }
     if (std::string warning = it->second(value, result.config); !warning.empty()) {
-      for (std::string_view line : absl::StrSplit(warning, '\n')) result.warnings.emplace_back(line);
+      result.warnings.push_back(std::move(warning));
     }
   };
   // Everything after a bare "--" on the kernel command line is init's argv: read it there.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace microbeam {
@@ -34,6 +35,11 @@ std::optional<int> ResourceByName(std::string_view name) {
   return std::nullopt;
 }
 
+std::string LimitsWarning(const std::vector<std::string>& errors) {
+  return absl::StrCat("microbeam: microbeam.limits: ", absl::StrJoin(errors, "; "), "; ",
+                      errors.size() == 1 ? "that limit is left as it is" : "those limits are left as they are");
+}
+
 std::string ResourceNames() {
   std::string out;
   for (const auto& [n, r] : kResources) absl::StrAppend(&out, out.empty() ? "" : ", ", n);
@@ -42,13 +48,16 @@ std::string ResourceNames() {
 
 void ParseLimits(std::string_view value, std::vector<ResourceLimit>& limits, std::vector<std::string>& errors) {
   if (value.empty()) {
-    errors.push_back("microbeam: microbeam.limits: empty; expected RESOURCE:SOFT:HARD[,...]; no limit changed");
+    errors.push_back("empty (expected RESOURCE:SOFT:HARD[,...])");
     return;
   }
   for (std::string_view entry : absl::StrSplit(value, ',')) {
     auto bad = [&](std::string_view why) {
-      errors.push_back(absl::StrCat("microbeam: microbeam.limits: \"", entry.substr(0, 80), "\": ", why,
-                                    "; that limit is left as it is"));
+      std::string shown(entry.substr(0, 80));
+      for (char& c : shown) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // the line stays one line
+      }
+      errors.push_back(absl::StrCat("\"", shown, "\": ", why));
     };
     std::vector<std::string_view> parts = absl::StrSplit(entry, ':');
     if (parts.size() != 3) {
