@@ -22,8 +22,9 @@ add_test(NAME hard_lines COMMAND "${CMAKE_SOURCE_DIR}/tests/image/hard_lines_tes
 add_test(NAME demo_exunit
   COMMAND "${CMAKE_SOURCE_DIR}/initramfs/demo/test.sh" "${CMAKE_BINARY_DIR}/demo-test")
 
-# The real /init as PID 1 of new namespaces on the host: signals, exit paths, reaping.
-add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test_namespace)
+# The real /init as PID 1 of new namespaces on the host: signals, exit paths, reaping; the
+# records it keeps on a /data (a tmpfs here) across boots, and the process keys.
+add_test(NAME pid1_namespace COMMAND "${PYTHON3}" -m unittest -v tests.pid1.test_namespace tests.pid1.test_records)
 # The CLI: its pure parts, then `microbeam run` end to end (a few short TCG boots), and
 # the stand-ins for Firecracker and cloud-hypervisor (tests/qemu/test_vmm_standins.py).
 add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.qemu.test_vmm_config
@@ -32,7 +33,7 @@ add_test(NAME cli COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_cli tests.
 # written, and the README's examples run as written (tests/readme).
 add_test(NAME docs_examples COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_doc_recipes
                                                                 tests.readme.test_readme_examples)
-add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot)
+add_test(NAME qemu_boot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_boot tests.qemu.test_process_keys)
 # The guest's wall clock within 2 s of the host's, and its CRNG ready during boot with
 # the virtio-rng device, on microvm and q35 (one boot each).
 add_test(NAME clock_entropy COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_clock_entropy)

@@ -44,6 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(microbeam::ValidEnvName(name), "microbeam.env name");
     FUZZ_CHECK(value.find('\0') == std::string::npos, "microbeam.env value with NUL");
   }
+  for (const microbeam::ResourceLimit& l : c.limits) FUZZ_CHECK(l.soft <= l.hard, "microbeam.limits soft above hard");
+  FUZZ_CHECK(c.core_pattern.size() <= 127, "microbeam.core_pattern length");
+  FUZZ_CHECK(c.cwd.empty() || c.cwd.starts_with("/"), "microbeam.cwd");
   for (const std::string& cap : c.keep_caps) {
     FUZZ_CHECK(microbeam::CapabilityFromName(cap).has_value(), "unknown capability kept");
   }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "boot/boot_timeline.h"
+#include "boot/process_setup.h"
 #include "config/config.h"
 #include "lifecycle/crash_dump.h"
 #include "crash/crash_path.h"
@@ -32,6 +33,7 @@
 #include "guard/lock_down.h"
 #include "guard/memory_guard.h"
 #include "network/autoconfig.h"
+#include "records/records.h"
 #include "sys/read_file.h"
 #include "beam/release_files.h"
 #include "rescue/rescue_shell.h"
@@ -238,6 +240,8 @@ bool InContainer() { return std::getenv("container") != nullptr; }
     if (RunRescueShell(why) == ShellExit::kConsoleGone) EndOfBeam("could not start", 1);
     release = LoadRelease(config);
   }
+  for (const std::string& line : ApplyProcessSetup(config, in_container)) Say(line);
+  OpenRecords(config, in_container, restarted);  // after /data is mounted, before the drop
   if (absl::StatusOr<std::string> done = LockDown(config); done.ok()) {
     Say(*done);
   } else {

@@ -215,6 +215,30 @@ const std::map<std::string_view, Setter>& Setters() {
          return Rejected("microbeam.restart_window", v, "not a number of seconds in 1..86400",
                          absl::StrCat(absl::ToInt64Seconds(c.restart_window)));
        }},
+      // The rest of erlinit's duties (config/process_keys.h).
+      {"microbeam.limits",
+       [](std::string_view v, Config& c) -> std::string {
+         std::vector<std::string> errors;
+         ParseLimits(v, c.limits, errors);
+         return errors.empty() ? "" : LimitsWarning(errors);
+       }},
+      {"microbeam.core_pattern",
+       [](std::string_view v, Config& c) -> std::string {
+         if (std::string why = CorePatternError(v); !why.empty()) {
+           return Rejected("microbeam.core_pattern", v.substr(0, 160), why, "the kernel's");
+         }
+         return c.core_pattern = std::string(v), "";
+       }},
+      {"microbeam.cwd",
+       [](std::string_view v, Config& c) -> std::string {
+         if (std::string why = CwdError(v); !why.empty()) return Rejected("microbeam.cwd", v.substr(0, 160), why, "/");
+         return c.cwd = std::string(v), "";
+       }},
+      {"microbeam.seed_credit",
+       [](std::string_view v, Config& c) -> std::string {
+         if (ParseBool(v, c.seed_credit)) return "";
+         return Rejected("microbeam.seed_credit", v, "not a boolean (0|1)", c.seed_credit ? "1" : "0");
+       }},
   };
   return *setters;
 }

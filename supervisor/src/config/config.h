@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "config/process_keys.h"
 #include "guard/privileges.h"
 
 namespace microbeam {
@@ -50,6 +51,14 @@ struct Config {
   // microbeam.env=NAME=VALUE and microbeam.env_b64=NAME=BASE64: the release's own
   // environment (DATABASE_URL, ...), in command-line order (a later NAME wins).
   std::vector<std::pair<std::string, std::string>> env;
+  // The rest of erlinit's duties (config/process_keys.h): setrlimit() entries, the core
+  // pattern ("": the kernel's), the working directory ("": /).
+  std::vector<ResourceLimit> limits;
+  std::string core_pattern;
+  std::string cwd;
+  // microbeam.seed_credit: credit the random seed a clean shutdown saved on /data
+  // (docs/records.md); 0 for copies of one disk image in many VMs.
+  bool seed_credit = true;
 };
 
 // A name the release's environment may hold: [A-Za-z_][A-Za-z0-9_]*, as POSIX shells

@@ -14,6 +14,7 @@
 #include "absl/functional/function_ref.h"
 #include "lifecycle/crash_dump.h"
 #include "crash/crash_path.h"
+#include "crash/end_records.h"
 #include "crash/fixed_line.h"
 #include "sys/kernel_log.h"
 #include "lifecycle/processes.h"
@@ -195,6 +196,7 @@ void EndOfBeam(const char* how, int status) {
     sys::WriteDebugExitPort(status);  // QEMU exits here with (status << 1) | 1
   }
   StopOtherProcesses();
+  SaveRecords(how, status, ExitPolicyName(policy));  // crash/end_records.h; before /data is closed
   switch (policy) {
     case ExitPolicy::kPoweroff: RebootWith(RB_POWER_OFF);
     case ExitPolicy::kReboot: RebootWith(RB_AUTOBOOT);

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "crash/crash_path.h"
+#include "crash/end_records.h"
 #include "sys/kernel_log.h"
 #include "lifecycle/shutdown.h"
 #include "lifecycle/stop_requests.h"
@@ -144,6 +145,7 @@ class Watcher {
   }
 
   void Handle(const StopRequest& r, pid_t sender) {
+    NoteStopRequest(r.what);  // for the shutdown report (crash/end_records.h)
     std::string from = sender > 0 ? absl::StrCat(" from PID ", sender) : "";
     if (EndClaimed()) {
       // The BEAM is gone and PID 1 is carrying out its end: a restart's cleanup, or the

@@ -10,7 +10,13 @@ defmodule Demo.BootTimeline do
        "app_ready_monotonic_ms": <CLOCK_MONOTONIC in ms at that moment, or null>,
        "first_request_ms": <ms since emulator start when the first reply went out, or null>,
        "first_request_monotonic_ms": <CLOCK_MONOTONIC in ms at that moment, or null>,
-       "uptime_ms": <ms since emulator start, now>}
+       "uptime_ms": <ms since emulator start, now>,
+       "last_exit": <PID 1's record of how the run before this one ended, or null>,
+       "last_exit_error": null | "enoent" | "invalid JSON: ..." | ...}
+
+  `last_exit` is what PID 1 found on `/data` at boot (docs/records.md): the report
+  of the last shutdown, or `{"record": "missing", ...}` when that run did not shut
+  down; no file (`enoent`) without a data disk.
 
   When the first reply has gone out, the whole timeline goes to the console as one
   line: PID 1's marks, then `release_started` and `first_request`, all on the
@@ -82,7 +88,8 @@ defmodule Demo.BootTimeline do
     ready = :persistent_term.get(@key, %{wall_ms: nil, monotonic_ms: nil})
     first = :persistent_term.get(@first_key, %{wall_ms: nil, monotonic_ms: nil})
     {uptime_ms, _} = :erlang.statistics(:wall_clock)
-    {pid1, error} = read_timeline(file)
+    {pid1, error} = read_json(file)
+    {last_exit, last_exit_error} = read_json(Demo.Config.last_exit_file())
 
     %{
       pid1: pid1,
@@ -92,11 +99,13 @@ defmodule Demo.BootTimeline do
       app_ready_monotonic_ms: ready.monotonic_ms,
       first_request_ms: first.wall_ms,
       first_request_monotonic_ms: first.monotonic_ms,
-      uptime_ms: uptime_ms
+      uptime_ms: uptime_ms,
+      last_exit: last_exit,
+      last_exit_error: last_exit_error
     }
   end
 
-  defp read_timeline(file) do
+  defp read_json(file) do
     case File.read(file) do
       {:ok, contents} when byte_size(contents) > @max_file_bytes ->
         {nil, "file larger than #{@max_file_bytes} bytes"}

@@ -36,6 +36,15 @@ defmodule Demo.Config do
     end
   end
 
+  @doc "PID 1's copy of the last exit's record (/data/microbeam/last-exit.json, read at boot)."
+  @spec last_exit_file() :: String.t()
+  def last_exit_file do
+    case Application.get_env(:demo, :last_exit_file, "/run/microbeam/last-exit.json") do
+      file when is_binary(file) -> file
+      file when is_list(file) -> List.to_string(file)
+    end
+  end
+
   defp fetch(key, default, valid?) do
     value = Application.get_env(:demo, key, default)
 

@@ -98,6 +98,29 @@ defmodule Demo.EndpointsTest do
     end
   end
 
+  test "GET /boot serves PID 1's record of the last exit" do
+    file = Path.join(C.scratch_dir("last_exit"), "last-exit.json")
+
+    {200, _, body} = C.get("/boot")
+    {:ok, r} = Demo.JSON.decode(body)
+    assert r["last_exit"] == nil
+    assert r["last_exit_error"] == "enoent"
+
+    File.write!(file, ~s({"version":1,"record":"shutdown","how":"halted","status":3,"crash_slogan":"boom"}\n))
+    Application.put_env(:demo, :last_exit_file, file)
+
+    try do
+      {200, _, body} = C.get("/boot")
+      {:ok, r} = Demo.JSON.decode(body)
+      assert r["last_exit"]["how"] == "halted"
+      assert r["last_exit"]["status"] == 3
+      assert r["last_exit"]["crash_slogan"] == "boom"
+      assert r["last_exit_error"] == nil
+    after
+      Application.put_env(:demo, :last_exit_file, "/nonexistent/microbeam/last-exit.json")
+    end
+  end
+
   defp first_request_seen(tries) do
     {200, _, body} = C.get("/boot")
     {:ok, r} = Demo.JSON.decode(body)
