@@ -18,6 +18,7 @@ PACKAGES = [
     "gcc",  # musl (built from its pinned source) and the kernel
     "linux-source-6.1", "bc", "flex", "bison", "libelf-dev", "libssl-dev",
     "cpio", "zstd", "xz-utils", "lz4",
+    "e2fsprogs",  # mkfs.ext4 for `run --disk` (cmd/microbeam_cli/disk.py), dumpe2fs in tests
     "erlang-base", "erlang-dev", "elixir",
     "qemu-system-x86", "wrk",
     "dpkg-dev", "curl", "python3",

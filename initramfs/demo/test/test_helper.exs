@@ -5,6 +5,7 @@ Application.put_env(:demo, :port, 0)
 Application.put_env(:demo, :read_timeout_ms, 500)
 Application.put_env(:demo, :allow_halt, false)
 Application.put_env(:demo, :boot_timeline_file, "/nonexistent/microbeam/boot.json")
+Application.put_env(:demo, :data_dir, "/nonexistent/data")
 {:ok, _} = Application.ensure_all_started(:demo)
 
 Code.require_file("support/http_client.exs", __DIR__)
