@@ -228,6 +228,9 @@ def _add_vmm_config(sub) -> None:
                    help="extra kernel command line parameters (last)")
     v.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment variable for the release (repeatable; see `run --env`)")
+    v.add_argument("--disk", default=None, metavar="FILE",
+                   help="the data disk (/dev/vda, mounted at /data); a missing FILE is made "
+                        "with mkfs.ext4 (256 MiB, sparse), as `run --disk` does")
     v.add_argument("--out", default=None, metavar="FILE", help="write here (default: stdout)")
 
 

@@ -1,0 +1,282 @@
+"""The data disk in QEMU (TCG by default): `run --disk`'s virtio-blk image mounted at
+/data by PID 1, the demo's /kv/KEY on it, and the faults of docs/persistent-data.md,
+each a timed row of the fault matrix (tests/fault_matrix.py -> out/fault-matrix.json).
+
+Boots are shared: one disk goes through a clean power-off during a write storm, a boot
+that checks it and then loses its VMM to SIGKILL during another storm, and a boot that
+checks the journal replay and then fills the disk. Environment: as tests/qemu/test_boot.py.
+"""
+
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+
+from tests.fault_matrix import record
+from tests.qemu.test_boot import (ACCEL, BASE_APPEND, BOOT_TIMEOUT, HALT_TIMEOUT, INITRD, KERNEL, MISSING,
+                                  SKIP_WHY, save_console, wait_ready)
+from microbeam_cli import disk as disk_mod  # noqa: E402  (test_boot put cmd/ on the path)
+from microbeam_cli.vm import Guest  # noqa: E402
+
+WHERE = f"qemu ({ACCEL})"
+MOUNTED = re.compile(r"microbeam: /data: mounted (\S+) \(ext4")
+RECOVERY = "recovery complete"          # ext4's line when it replays the journal at mount
+
+
+def boot(disk, append="", machine="microvm", readonly=False) -> Guest:
+    return Guest.start(KERNEL, INITRD, append=" ".join(filter(None, [BASE_APPEND, append])),
+                       memory=128, accel=ACCEL, machine=machine, disk=disk, disk_readonly=readonly)
+
+
+def superblock(image) -> dict:
+    """dumpe2fs -h as {field: value}."""
+    out = subprocess.run(["dumpe2fs", "-h", str(image)], capture_output=True, text=True).stdout
+    return {k.strip(): v.strip() for k, _, v in (l.partition(":") for l in out.splitlines()) if v}
+
+
+def body_for(key: str) -> bytes:
+    return (key + ";").encode() * 64          # ~1 KiB, tells keys apart
+
+
+class Storm:
+    """THREADS clients PUT /kv/PREFIX-T-I in a loop over keep-alive connections until
+    stopped or the guest goes away; `acked` holds every key that got its 204."""
+
+    def __init__(self, guest: Guest, prefix: str, threads: int = 4):
+        self.guest, self.prefix = guest, prefix
+        self.acked, self.errors = [], []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(t,), daemon=True) for t in range(threads)]
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=30)
+
+    def _run(self, t):
+        conn = None
+        i = 0
+        while not self._stop.is_set():
+            key = f"{self.prefix}-{t}-{i}"
+            try:
+                if conn is None:
+                    conn = self.guest.connection(timeout=10)
+                conn.request("PUT", f"/kv/{key}", body=body_for(key))
+                r = conn.getresponse()
+                r.read()
+            except (OSError, http.client.HTTPException) as e:
+                with self._lock:
+                    self.errors.append(repr(e))
+                if conn is not None:
+                    conn.close()
+                conn = None
+                if not self.guest.running():
+                    return
+                time.sleep(0.05)
+                continue
+            if r.status != 204:
+                with self._lock:
+                    self.errors.append(f"{key}: {r.status}")
+                return
+            with self._lock:
+                self.acked.append(key)
+            i += 1
+
+    def wait_acks(self, n, timeout=60):
+        deadline = time.monotonic() + timeout
+        while len(self.acked) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.acked)} writes acknowledged in {timeout} s: {self.errors[-3:]}")
+            time.sleep(0.1)
+
+
+def missing_keys(guest: Guest, keys) -> list:
+    """The keys whose GET does not return their body (one keep-alive connection)."""
+    missing = []
+    conn = guest.connection(timeout=30)
+    try:
+        for key in keys:
+            conn.request("GET", f"/kv/{key}")
+            r = conn.getresponse()
+            if r.read() != body_for(key) or r.status != 200:
+                missing.append(key)
+    finally:
+        conn.close()
+    return missing
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class DataDisk(unittest.TestCase):
+    """One 16 MiB disk through three boots (tests run in name order, each on the state
+    the one before left)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = Path(tempfile.mkdtemp(prefix="microbeam-disk-"))
+        cls.image = cls.dir / "data.img"
+        cls.acked = {}
+        disk_mod.prepare(disk_mod.DiskSpec(str(cls.image), 16 << 20), say=lambda _: None)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def guest(self, name, append=""):
+        g = boot(self.image, " ".join(filter(None, [disk_mod.DATA_PARAM, append])))
+        self.addCleanup(g.kill)
+        self.addCleanup(save_console, g, f"data_disk_{name}")
+        return g
+
+    def test_1_power_button_during_a_write_storm(self):
+        g = self.guest("power_button", "microbeam.mount=tmpfs:/scratch:tmpfs:size=1m,noexec")
+        wait_ready(g)
+        console = g.console_text()
+        self.assertRegex(console, MOUNTED)
+        self.assertIn("microbeam: mounted tmpfs on /scratch (tmpfs)", console)
+        self.assertEqual(g.http_request("PUT", "/kv/a..b", b"x").status, 400)
+        self.assertEqual(g.http_get("/kv/never-written").status, 404)
+        with Storm(g, "clean") as storm:
+            storm.wait_acks(100)
+            t0 = time.monotonic()
+            g.qmp("system_powerdown")
+            status = g.wait_exit(HALT_TIMEOUT)
+            took = time.monotonic() - t0
+        console = g.console_text()
+        self.assertNotIn("Kernel panic", console)
+        self.assertEqual(status, 0, console[-3000:])
+        self.assertIn("microbeam: /data: synced and unmounted", console, console[-3000:])
+        sb = superblock(self.image)
+        self.assertEqual(sb["Filesystem state"], "clean", sb)
+        self.assertNotIn("needs_recovery", sb["Filesystem features"])
+        type(self).acked["clean"] = list(storm.acked)
+        record("power button during a write storm", f"init:stop(), sync, /data unmounted, power off; "
+               f"{len(storm.acked)} acknowledged writes kept, no journal recovery at the next mount",
+               took, WHERE, "request to QEMU's exit")
+
+    def test_2_vmm_killed_during_a_write_storm(self):
+        acked_before = type(self).acked.get("clean")
+        if acked_before is None:
+            self.skipTest("needs test_1's disk")
+        g = self.guest("sigkill")
+        wait_ready(g)
+        console = g.console_text()
+        self.assertNotIn(RECOVERY, console)              # test_1 left a clean journal
+        self.assertEqual(missing_keys(g, acked_before), [])
+        with Storm(g, "cut") as storm:
+            storm.wait_acks(100)
+            g.proc.kill()                                # SIGKILL: a power cut for the guest
+            g.proc.wait()
+        self.assertIn("needs_recovery", superblock(self.image)["Filesystem features"])
+        type(self).acked["cut"] = list(storm.acked)
+
+    def test_3_journal_replayed_then_disk_full(self):
+        acked_cut = type(self).acked.get("cut")
+        if acked_cut is None:
+            self.skipTest("needs test_2's disk")
+        t0 = time.monotonic()
+        g = self.guest("replay_full")
+        wait_ready(g)
+        took = time.monotonic() - t0
+        console = g.console_text()
+        self.assertIn(RECOVERY, console)
+        missing = missing_keys(g, acked_cut)
+        self.assertEqual(missing, [], f"acknowledged {len(acked_cut)}, missing {len(missing)}")
+        record("VMM killed (SIGKILL) during a write storm",
+               f"journal replayed at the next mount; acknowledged {len(acked_cut)}, "
+               f"found {len(acked_cut) - len(missing)}", took, WHERE, "next boot's start to /health 200")
+
+        big = os.urandom(1 << 20)
+        t0 = time.monotonic()
+        statuses = []
+        for i in range(40):
+            r = g.http_request("PUT", f"/kv/fill-{i}", big, timeout=60)
+            statuses.append(r.status)
+            if r.status == 507:
+                break
+        took = time.monotonic() - t0
+        self.assertEqual(statuses[-1], 507, statuses)
+        self.assertTrue(all(s == 204 for s in statuses[:-1]), statuses)
+        self.assertEqual(missing_keys(g, acked_cut[:20]), [])     # reads go on
+        self.assertEqual(g.http_get("/health").status, 200)
+        self.assertEqual(g.http_request("PUT", "/kv/small", b"x").status in (204, 507), True)
+        record("data disk full", f"the app gets enospc: 507 to writes, reads served "
+               f"({len(statuses) - 1} MiB written first)", took, WHERE, "first PUT to the 507")
+        g.qmp("system_powerdown")
+        self.assertEqual(g.wait_exit(HALT_TIMEOUT), 0)
+        self.assertEqual(superblock(self.image)["Filesystem state"], "clean")
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class DiskFaults(unittest.TestCase):
+    """A configured disk that is missing, corrupt or read-only: one line, then policy."""
+
+    def test_corrupt_superblock_boots_on_without_data(self):
+        with tempfile.TemporaryDirectory() as d:
+            image = Path(d) / "bad.img"
+            disk_mod.prepare(disk_mod.DiskSpec(str(image), 8 << 20), say=lambda _: None)
+            with open(image, "r+b") as f:             # the primary superblock: bytes 1024..2047
+                f.seek(1024)
+                f.write(b"\0" * 1024)
+            t0 = time.monotonic()
+            with boot(image, disk_mod.DATA_PARAM, machine="q35") as g:
+                wait_ready(g)
+                took = time.monotonic() - t0
+                r = g.http_get("/kv/x")
+                console = g.console_text()
+                save_console(g, "data_disk_corrupt")
+        lines = [l for l in console.splitlines() if "microbeam: /data:" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("cannot mount /dev/vda (ext4)", lines[0])
+        self.assertIn("booting without /data", lines[0])
+        self.assertEqual(r.status, 503)
+        record("data disk with a corrupt superblock", "one line, boot goes on without /data (q35)",
+               took, WHERE, "QEMU's start to /health 200")
+
+    def test_missing_disk_required_opens_the_rescue_shell(self):
+        t0 = time.monotonic()
+        with boot(None, "microbeam.data=/dev/vda microbeam.data_required=1") as g:
+            g.wait_for_console(r"microbeam-rescue# ", BOOT_TIMEOUT)
+            took = time.monotonic() - t0
+            time.sleep(1)
+            console = g.console_text()
+            save_console(g, "data_disk_missing")
+        lines = [l for l in console.splitlines() if "microbeam: /data:" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("/dev/vda", lines[0])
+        self.assertIn("microbeam.data_required=1", lines[0])
+        self.assertNotIn("demo: listening", console)
+        record("data disk missing, `microbeam.data_required=1`", "one line, rescue shell", took, WHERE,
+               "QEMU's start to the shell")
+
+    def test_read_only_disk_is_mounted_read_only(self):
+        with tempfile.TemporaryDirectory() as d:
+            image = Path(d) / "ro.img"
+            disk_mod.prepare(disk_mod.DiskSpec(str(image), 8 << 20), say=lambda _: None)
+            with boot(image, disk_mod.DATA_PARAM, readonly=True) as g:
+                wait_ready(g)
+                put = g.http_request("PUT", "/kv/x", b"x")
+                get = g.http_get("/kv/x")
+                console = g.console_text()
+                save_console(g, "data_disk_ro")
+        self.assertIn("microbeam: /data: /dev/vda is read-only; mounted read-only", console)
+        self.assertEqual((put.status, get.status), (503, 404), put.text())
+
+
+if __name__ == "__main__":
+    unittest.main()
