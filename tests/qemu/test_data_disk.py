@@ -7,6 +7,7 @@ that checks it and then loses its VMM to SIGKILL during another storm, and a boo
 checks the journal replay and then fills the disk. Environment: as tests/qemu/test_boot.py.
 """
 
+import base64
 import http.client
 import os
 import re
@@ -20,8 +21,9 @@ from pathlib import Path
 
 from tests.fault_matrix import record
 from tests.qemu.test_boot import (ACCEL, BASE_APPEND, BOOT_TIMEOUT, HALT_TIMEOUT, INITRD, KERNEL, MISSING,
-                                  SKIP_WHY, save_console, wait_ready)
+                                  OUT, REPO, SKIP_WHY, save_console, wait_ready)
 from microbeam_cli import disk as disk_mod  # noqa: E402  (test_boot put cmd/ on the path)
+from microbeam_cli import qemucmd  # noqa: E402
 from microbeam_cli.vm import Guest  # noqa: E402
 
 WHERE = f"qemu ({ACCEL})"
@@ -29,9 +31,11 @@ MOUNTED = re.compile(r"microbeam: /data: mounted (\S+) \(ext4")
 RECOVERY = "recovery complete"          # ext4's line when it replays the journal at mount
 
 
-def boot(disk, append="", machine="microvm", readonly=False) -> Guest:
-    return Guest.start(KERNEL, INITRD, append=" ".join(filter(None, [BASE_APPEND, append])),
-                       memory=128, accel=ACCEL, machine=machine, disk=disk, disk_readonly=readonly)
+def boot(disk, append="", machine="microvm", readonly=False, kernel=KERNEL, initrd=INITRD,
+         debug_exit=False) -> Guest:
+    return Guest.start(kernel, initrd, append=" ".join(filter(None, [BASE_APPEND, append])),
+                       memory=128, accel=ACCEL, machine=machine, disk=disk, disk_readonly=readonly,
+                       debug_exit=debug_exit)
 
 
 def superblock(image) -> dict:
@@ -165,7 +169,7 @@ class DataDisk(unittest.TestCase):
         self.assertEqual(sb["Filesystem state"], "clean", sb)
         self.assertNotIn("needs_recovery", sb["Filesystem features"])
         type(self).acked["clean"] = list(storm.acked)
-        record("power button during a write storm", f"init:stop(), sync, /data unmounted, power off; "
+        record("data disk: write storm, then the power button", f"init:stop(), sync, /data unmounted, power off; "
                f"{len(storm.acked)} acknowledged writes kept, no journal recovery at the next mount",
                took, WHERE, "request to QEMU's exit")
 
@@ -197,7 +201,7 @@ class DataDisk(unittest.TestCase):
         self.assertIn(RECOVERY, console)
         missing = missing_keys(g, acked_cut)
         self.assertEqual(missing, [], f"acknowledged {len(acked_cut)}, missing {len(missing)}")
-        record("VMM killed (SIGKILL) during a write storm",
+        record("data disk: write storm, then SIGKILL of the VMM",
                f"journal replayed at the next mount; acknowledged {len(acked_cut)}, "
                f"found {len(acked_cut) - len(missing)}", took, WHERE, "next boot's start to /health 200")
 
@@ -215,7 +219,7 @@ class DataDisk(unittest.TestCase):
         self.assertEqual(missing_keys(g, acked_cut[:20]), [])     # reads go on
         self.assertEqual(g.http_get("/health").status, 200)
         self.assertEqual(g.http_request("PUT", "/kv/small", b"x").status in (204, 507), True)
-        record("data disk full", f"the app gets enospc: 507 to writes, reads served "
+        record("data disk: full", f"the app gets enospc: 507 to writes, reads served "
                f"({len(statuses) - 1} MiB written first)", took, WHERE, "first PUT to the 507")
         g.qmp("system_powerdown")
         self.assertEqual(g.wait_exit(HALT_TIMEOUT), 0)
@@ -245,7 +249,7 @@ class DiskFaults(unittest.TestCase):
         self.assertIn("cannot mount /dev/vda (ext4)", lines[0])
         self.assertIn("booting without /data", lines[0])
         self.assertEqual(r.status, 503)
-        record("data disk with a corrupt superblock", "one line, boot goes on without /data (q35)",
+        record("data disk: superblock zeroed", "one line, boot goes on without /data (q35)",
                took, WHERE, "QEMU's start to /health 200")
 
     def test_missing_disk_required_opens_the_rescue_shell(self):
@@ -261,7 +265,7 @@ class DiskFaults(unittest.TestCase):
         self.assertIn("/dev/vda", lines[0])
         self.assertIn("microbeam.data_required=1", lines[0])
         self.assertNotIn("demo: listening", console)
-        record("data disk missing, `microbeam.data_required=1`", "one line, rescue shell", took, WHERE,
+        record("data disk: missing, `microbeam.data_required=1`", "one line, rescue shell", took, WHERE,
                "QEMU's start to the shell")
 
     def test_read_only_disk_is_mounted_read_only(self):
@@ -276,6 +280,67 @@ class DiskFaults(unittest.TestCase):
                 save_console(g, "data_disk_ro")
         self.assertIn("microbeam: /data: /dev/vda is read-only; mounted read-only", console)
         self.assertEqual((put.status, get.status), (503, 404), put.text())
+
+
+
+@unittest.skipIf(MISSING or not (OUT / "microbeam-init").is_file(), SKIP_WHY)
+class MnesiaOnData(unittest.TestCase):
+    """A test release (tests/qemu/mnesia_release: kernel, stdlib, mnesia loaded) whose
+    vm.args puts Mnesia's directory on /data: a disc_copies table written in one
+    transaction, a clean stop (init:stop, /data unmounted), and at the next boot the
+    row is there."""
+
+    COMMIT = ("try ok = mnesia:create_schema([node()]), ok = mnesia:start(), "
+              "{atomic, ok} = mnesia:create_table(kv, [{disc_copies, [node()]}]), "
+              "{atomic, ok} = mnesia:transaction(fun() -> mnesia:write({kv, answer, 42}) end), "
+              "io:format(\"mnesia test: committed in ~s~n\", [mnesia:system_info(directory)]), init:stop() "
+              "catch C:E:S -> io:format(\"mnesia test: ~p:~p ~p~n\", [C, E, S]), erlang:halt(2) end")
+    READ = ("ok = mnesia:start(), ok = mnesia:wait_for_tables([kv], 30000), "
+            "[{kv, answer, 42}] = mnesia:dirty_read(kv, answer), "
+            "\"/data/mnesia\" = mnesia:system_info(directory), ok")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="microbeam-mnesia-"))
+        subprocess.run([str(REPO / "tests" / "qemu" / "mnesia_release" / "build.sh"), str(cls.tmp / "rel")],
+                       check=True, capture_output=True, timeout=300)
+        cls.images = cls.tmp / "images"
+        p = subprocess.run([str(REPO / "cmd" / "microbeam"), "build", "--release", str(cls.tmp / "rel"),
+                            "--out", str(cls.images), "--no-cacerts"],
+                           capture_output=True, text=True, timeout=1800, env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
+        if p.returncode != 0:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise AssertionError(f"microbeam build --release failed ({p.returncode}):\n{p.stderr[-4000:]}")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def boot(self, image, eval_param):
+        return boot(image, f"{disk_mod.DATA_PARAM} {eval_param}", kernel=self.images / "bzImage",
+                    initrd=self.images / "microbeam.cpio", debug_exit=True)
+
+    def test_disc_copies_table_survives_a_clean_reboot(self):
+        image = self.tmp / "data.img"
+        disk_mod.prepare(disk_mod.DiskSpec(str(image), 16 << 20), say=lambda _: None)
+        commit = "microbeam.eval=" + base64.b64encode(self.COMMIT.encode()).decode()
+        with self.boot(image, commit) as g:
+            status = g.wait_exit(BOOT_TIMEOUT)
+            first = g.console_text()
+            save_console(g, "data_disk_mnesia_commit")
+        self.assertIn("mnesia test: committed in /data/mnesia", first, first[-3000:])
+        self.assertEqual(status, 0, first[-3000:])
+        self.assertIn("microbeam: /data: synced and unmounted", first)
+        t0 = time.monotonic()
+        with self.boot(image, qemucmd.eval_kernel_param(self.READ)) as g:
+            status = g.wait_exit(BOOT_TIMEOUT)
+            took = time.monotonic() - t0
+            second = g.console_text()
+            save_console(g, "data_disk_mnesia_read")
+        self.assertEqual(status, 0, second[-3000:])
+        self.assertNotIn(RECOVERY, second)
+        record("data disk: Mnesia disc_copies table in /data/mnesia", "committed, init:stop(), /data unmounted; "
+               "the row read back at the next boot", took, WHERE, "second boot's start to its status")
 
 
 if __name__ == "__main__":
