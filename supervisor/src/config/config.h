@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "boot/early_mounts.h"
 #include "guard/privileges.h"
 
 namespace microbeam {
@@ -47,6 +48,12 @@ struct Config {
   // microbeam.env=NAME=VALUE and microbeam.env_b64=NAME=BASE64: the release's own
   // environment (DATABASE_URL, ...), in command-line order (a later NAME wins).
   std::vector<std::pair<std::string, std::string>> env;
+  // microbeam.data: the disk mounted at /data (storage/data_volume.h), "" for none;
+  // microbeam.data_required: the rescue shell when it does not mount.
+  std::string data_device;
+  bool data_required = false;
+  // microbeam.mount=DEV:DIR:TYPE:OPTIONS, repeatable: more mounts, in order, after /data.
+  std::vector<MountSpec> mounts;
 };
 
 // A name the release's environment may hold: [A-Za-z_][A-Za-z0-9_]*, as POSIX shells
