@@ -20,11 +20,11 @@ import unittest
 from pathlib import Path
 
 from tests.fault_matrix import record
-from tests.qemu.test_boot import (ACCEL, BASE_APPEND, BOOT_TIMEOUT, HALT_TIMEOUT, INITRD, KERNEL, MISSING,
-                                  OUT, REPO, SKIP_WHY, save_console, wait_ready)
+from tests.qemu.test_boot import (ACCEL, BASE_APPEND, BOOT_TIMEOUT, HALT_APPEND, HALT_TIMEOUT, INITRD, KERNEL,
+                                  MISSING, OUT, REPO, SKIP_WHY, save_console, wait_ready)
 from microbeam_cli import disk as disk_mod  # noqa: E402  (test_boot put cmd/ on the path)
 from microbeam_cli import qemucmd  # noqa: E402
-from microbeam_cli.vm import Guest  # noqa: E402
+from microbeam_cli.vm import Guest, free_port  # noqa: E402
 
 WHERE = f"qemu ({ACCEL})"
 MOUNTED = re.compile(r"microbeam: /data: mounted (\S+) \(ext4")
@@ -246,7 +246,7 @@ class DiskFaults(unittest.TestCase):
                 save_console(g, "data_disk_corrupt")
         lines = [l for l in console.splitlines() if "microbeam: /data:" in l]
         self.assertEqual(len(lines), 1, lines)
-        self.assertIn("cannot mount /dev/vda (ext4)", lines[0])
+        self.assertIn("/data: /dev/vda: cannot mount (ext4): ", lines[0])
         self.assertIn("booting without /data", lines[0])
         self.assertEqual(r.status, 503)
         record("data disk: superblock zeroed", "one line, boot goes on without /data (q35)",
@@ -281,6 +281,55 @@ class DiskFaults(unittest.TestCase):
         self.assertIn("microbeam: /data: /dev/vda is read-only; mounted read-only", console)
         self.assertEqual((put.status, get.status), (503, 404), put.text())
 
+
+
+@unittest.skipIf(MISSING, SKIP_WHY)
+class ExitPaths(unittest.TestCase):
+    """The restart policy keeps /data mounted across the re-exec (the restarted PID 1, the
+    app's user, could not mount it) and the keeper it inherits unmounts it at the final
+    power off; `microbeam run --disk` makes the image and the guest's write is in it."""
+
+    def test_restart_keeps_the_volume_then_poweroff_unmounts(self):
+        with tempfile.TemporaryDirectory() as d:
+            image = Path(d) / "data.img"
+            disk_mod.prepare(disk_mod.DiskSpec(str(image), 8 << 20), say=lambda _: None)
+            with boot(image, f"{disk_mod.DATA_PARAM} {HALT_APPEND} microbeam.exit=restart",
+                      debug_exit=True) as g:
+                wait_ready(g)
+                self.assertEqual(g.http_request("PUT", "/kv/before", b"1").status, 204)
+                try:
+                    g.http_post("/halt/abort", timeout=30, retry=False)
+                except Exception:
+                    pass
+                g.wait_for_console(r"microbeam: /data: still mounted \(kept across the restart\)", 60)
+                wait_ready(g)
+                self.assertEqual(g.http_get("/kv/before").text(), "1")
+                self.assertEqual(g.http_request("PUT", "/kv/after", b"2").status, 204)
+                g.qmp("system_powerdown")
+                status = g.wait_exit(HALT_TIMEOUT)
+                console = g.console_text()
+                save_console(g, "data_disk_restart")
+            self.assertEqual(status, 0, console[-3000:])
+            self.assertEqual(console.count("microbeam: /data: synced and unmounted"), 1, console[-3000:])
+            self.assertNotIn("volume keeper did not finish", console)
+            self.assertEqual(superblock(image)["Filesystem state"], "clean")
+            got = subprocess.run(["debugfs", "-R", "cat /kv/after", str(image)], capture_output=True, text=True)
+            self.assertEqual(got.stdout, "2")
+
+    def test_run_disk_makes_the_image_and_the_write_lands(self):
+        with tempfile.TemporaryDirectory() as d:
+            image = Path(d) / "new.img"
+            expr = 'ok = file:write_file("/data/hello", <<"from the guest">>), {ok, _} = file:read_file_info("/data")'
+            p = subprocess.run([str(REPO / "cmd" / "microbeam"), "run", "--kernel", str(KERNEL), "--initrd",
+                                str(INITRD), "--accel", ACCEL, "--port", str(free_port()),
+                                "--disk", f"{image},size=8M", "--eval", expr],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-2000:])
+            self.assertIn(f"--disk: created {image} (8 MiB, ext4)", p.stderr)
+            self.assertIn("microbeam: /data: synced and unmounted", p.stdout)
+            got = subprocess.run(["debugfs", "-R", "cat /hello", str(image)], capture_output=True, text=True)
+            self.assertEqual(got.stdout, "from the guest")
+            self.assertEqual(superblock(image)["Filesystem state"], "clean")
 
 
 @unittest.skipIf(MISSING or not (OUT / "microbeam-init").is_file(), SKIP_WHY)

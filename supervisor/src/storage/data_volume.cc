@@ -129,7 +129,10 @@ VolumesMounted MountDataVolume(const Config& config) {
     ro.flags |= MS_RDONLY;
     if (sys::MountErrno(ro) == 0) err = 0, read_only = true;
   }
-  if (err != 0) return fail(absl::StrCat("cannot mount (", kDataFsType, "): ", strerror(err)));
+  if (err != 0) {
+    sys::RemoveEmptyDir(kDataDir);  // no /data at all, so the app sees there is no volume
+    return fail(absl::StrCat("cannot mount (", kDataFsType, "): ", strerror(err)));
+  }
   AddTarget(kDataDir);
   if (read_only) {
     out.lines.push_back(absl::StrCat("microbeam: /data: ", data->source, " is read-only; mounted read-only"));

@@ -28,6 +28,8 @@ int MountErrno(const MountSpec& m) {
   return 0;
 }
 
+void RemoveEmptyDir(const std::string& path) { rmdir(path.c_str()); }
+
 bool IsMountPointPath(const std::string& path) {
   struct stat here = {}, parent = {};
   if (stat(path.c_str(), &here) != 0 || stat(absl::StrCat(path, "/..").c_str(), &parent) != 0) return false;

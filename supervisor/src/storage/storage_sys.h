@@ -14,6 +14,8 @@ namespace microbeam::sys {
 
 // mount(2) of M on its target (made first if missing): 0, or the errno.
 int MountErrno(const MountSpec& m);
+// rmdir(PATH), quietly (a mount point made for a mount that failed).
+void RemoveEmptyDir(const std::string& path);
 // Whether PATH is a mount point (its device differs from its parent's).
 bool IsMountPointPath(const std::string& path);
 // Waits up to TIMEOUT_MS for PATH to exist (a disk whose driver probes late); whether it does.
