@@ -12,6 +12,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "crash/fixed_line.h"
 #include "guard/privileges.h"
 #include "lifecycle/processes.h"
@@ -121,6 +123,7 @@ VolumesMounted MountDataVolume(const Config& config) {
     out.lines.push_back("microbeam: /data: still mounted (kept across the restart)");
     return out;
   }
+  absl::Time start = absl::Now();
   if (!sys::WaitForPath(data->source, kDeviceWaitMs)) return fail("no such device");
   int err = sys::MountErrno(*data);
   bool read_only = false;
@@ -150,7 +153,9 @@ VolumesMounted MountDataVolume(const Config& config) {
     }
   }
   out.lines.push_back(absl::StrCat("microbeam: /data: mounted ", data->source, " (", kDataFsType, ", ", kDataOptions,
-                                   ") for ", config.user.uid, ":", config.user.gid, owner));
+                                   ") for ", config.user.uid, ":", config.user.gid, " in ",
+                                   absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Microseconds(100))),
+                                   owner));
   return out;
 }
 
