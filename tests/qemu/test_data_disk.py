@@ -278,7 +278,7 @@ class DiskFaults(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             image = Path(d) / "ro.img"
             disk_mod.prepare(disk_mod.DiskSpec(str(image), 8 << 20), say=lambda _: None)
-            with boot(image, disk_mod.DATA_PARAM, readonly=True) as g:
+            with boot(image, disk_mod.DATA_PARAM, readonly=True, machine="q35") as g:  # virtio-blk-pci
                 wait_ready(g)
                 put = g.http_request("PUT", "/kv/x", b"x")
                 get = g.http_get("/kv/x")
