@@ -42,6 +42,10 @@ add_test(NAME clock_entropy COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_
 add_test(NAME plain_qemu COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_plain_qemu)
 # The fault matrix in QEMU: one boot a fault, each timed into out/fault-matrix.json.
 add_test(NAME fault_matrix COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_faults)
+# The data disk (docs/persistent-data.md): `run --disk`'s image at /data, the demo's
+# /kv, and its faults as fault matrix rows: power button and SIGKILL during write
+# storms, a full disk, a corrupt, missing or read-only one, Mnesia on /data.
+add_test(NAME data_disk COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_data_disk)
 # Warm snapshots: one `microbeam snapshot`, two copies restored from it, each a correct
 # guest (clock, random pool, TCP ISNs, monotonic time, its own port); ~20 s.
 add_test(NAME snapshot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_snapshot)
@@ -63,10 +67,10 @@ add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_b
 # Density (`bench --density`): its pure parts, and two guests of each of our kinds at once
 # (booted, restored; with and without free page reporting), each serving and measured.
 add_test(NAME bench_density COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench_density)
-set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu clock_entropy fault_matrix snapshot
+set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu clock_entropy fault_matrix data_disk snapshot
   cluster user_release tls_release cowboy_release nif_release bench_quick bench_density PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
-set_tests_properties(qemu_boot plain_qemu docs_examples clock_entropy fault_matrix snapshot cluster user_release
+set_tests_properties(qemu_boot plain_qemu docs_examples clock_entropy fault_matrix data_disk snapshot cluster user_release
   tls_release cowboy_release nif_release bench_density PROPERTIES TIMEOUT 900)
 set_tests_properties(cluster PROPERTIES LABELS slow)
 set_tests_properties(pid1_namespace PROPERTIES TIMEOUT 600)

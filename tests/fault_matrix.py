@@ -39,7 +39,7 @@ def record(fault: str, outcome: str, seconds: float, where: str, measured: str) 
 ORDER = ["halt(0)", "halt(3)", "halt(abort)", "after a restart", "halt(\"reason\")", "without bound", "crash loop",
          "(SIGSEGV)", "every thread", "during ERTS's start", "cleanup", "rescue shell after", "orphans",
          "port program", "BEAM deaf", "missing boot", "corrupt", "/tmp", "power button", "Ctrl-Alt-Del", "Ctrl-C",
-         "tries"]
+         "tries", "data disk:"]
 
 
 def rank(fault: str) -> int:

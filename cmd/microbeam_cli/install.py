@@ -18,7 +18,9 @@ PACKAGES = [
     "gcc",  # musl (built from its pinned source) and the kernel
     "linux-source-6.1", "bc", "flex", "bison", "libelf-dev", "libssl-dev",
     "cpio", "zstd", "xz-utils", "lz4",
+    "e2fsprogs",  # mkfs.ext4 for `run --disk` (cmd/microbeam_cli/disk.py), dumpe2fs in tests
     "erlang-base", "erlang-dev", "elixir",
+    "erlang-mnesia",  # the Mnesia test release on the data disk (tests/qemu/test_data_disk.py)
     "qemu-system-x86", "wrk",
     "dpkg-dev", "curl", "python3",
     "python3-cryptography",  # ca-certificates' certdata2pem.py (initramfs/cacerts)
@@ -36,6 +38,7 @@ PINNED = {
     "libclang-rt-14-dev": "1:14.0.6-12",
     "linux-source-6.1": "6.1.192-2",
     "erlang-base": "1:25.2.3+dfsg-1+deb12u4", "erlang-dev": "1:25.2.3+dfsg-1+deb12u4",
+    "erlang-mnesia": "1:25.2.3+dfsg-1+deb12u4",
     "elixir": "1.14.0.dfsg-2",
 }
 

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import guest_env, paths, proc, qemucmd
+from . import disk, guest_env, paths, proc, qemucmd
 from .release import ReleaseError
 
 
@@ -31,6 +31,13 @@ def _positive(text: str) -> int:
 def _forward(text: str):
     try:
         return qemucmd.parse_forward(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).partition(": ")[2]) from None
+
+
+def _disk(text: str):
+    try:
+        return disk.parse_spec(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e).partition(": ")[2]) from None
 
@@ -73,6 +80,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                         "user network; needs --guest-ip; the host port forward is then off")
     p.add_argument("--guest-ip", default=None, metavar="ADDR/PREFIX",
                    help="the guest's address on --net (the kernel's ip=), e.g. 192.168.100.2/24")
+    p.add_argument("--disk", type=_disk, default=None, metavar="FILE[,size=SIZE][,ro]",
+                   help="attach FILE (a raw ext4 image) as the guest's /dev/vda, mounted at "
+                        "/data (microbeam.data=/dev/vda); a missing FILE is created with "
+                        "mkfs.ext4, SIZE bytes (K/M/G suffixes; default 256M, sparse); ro: read-only")
     p.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
                    metavar="auto|kvm|tcg",
                    help="auto (default): KVM where this kernel, booted under it once, reaches "
@@ -223,6 +234,9 @@ def _add_vmm_config(sub) -> None:
                    help="extra kernel command line parameters (last)")
     v.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment variable for the release (repeatable; see `run --env`)")
+    v.add_argument("--disk", default=None, metavar="FILE",
+                   help="the data disk (/dev/vda, mounted at /data); a missing FILE is made "
+                        "with mkfs.ext4 (256 MiB, sparse), as `run --disk` does")
     v.add_argument("--out", default=None, metavar="FILE", help="write here (default: stdout)")
 
 
@@ -245,6 +259,15 @@ def vm_config(args) -> qemucmd.VMConfig:
         append=guest_env.with_env(args.append, args.env),
         debug_exit=args.debug_exit or qemucmd.status_by_default(args.append),
         no_reboot=not args.allow_reboot, private_net=args.net, guest_ip=args.guest_ip)
+
+
+def attach_disk(cfg: qemucmd.VMConfig, spec) -> None:
+    """--disk: FILE checked or created (disk.prepare), /dev/vda mounted at /data."""
+    if spec is None:
+        return
+    d = disk.prepare(spec)
+    cfg.disk, cfg.disk_readonly = d.path, d.readonly
+    cfg.append = disk.with_data_param(cfg.append)
 
 
 def _ctest_extra(args):
@@ -273,6 +296,7 @@ def dispatch(args) -> int:
         return snapshot.cli(args)
     if args.command == "run":
         cfg = vm_config(args)
+        attach_disk(cfg, args.disk)
         if args.eval is not None:
             cfg.append = " ".join(filter(None, [cfg.append, qemucmd.eval_kernel_param(args.eval)]))
             cfg.debug_exit = True   # the guest's exit status becomes ours
@@ -306,7 +330,9 @@ def dispatch(args) -> int:
     if args.command == "demo":
         install.setup()
         build.build(args.jobs)
-        return run.run(vm_config(args), args.accel, args.console_log, args.stop_timeout)
+        cfg = vm_config(args)
+        attach_disk(cfg, args.disk)
+        return run.run(cfg, args.accel, args.console_log, args.stop_timeout)
     raise AssertionError(args.command)
 
 

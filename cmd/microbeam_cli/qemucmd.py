@@ -10,6 +10,7 @@ import signal
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
+from . import disk as disk_mod
 from . import hosttsc
 
 QEMU = "qemu-system-x86_64"
@@ -58,6 +59,9 @@ class VMConfig:
     # then needs guest_ip, and the host cannot reach it (use --eval or a guest on both).
     private_net: Optional[str] = None
     guest_ip: Optional[str] = None   # "ADDR/PREFIX" on eth0 for private_net
+    # The data disk (disk.py): a raw ext4 image the guest sees as /dev/vda.
+    disk: Optional[str] = None
+    disk_readonly: bool = False
 
 
 def parse_guest_ip(text: str):
@@ -232,6 +236,8 @@ def qemu_argv(cfg: VMConfig, qemu: str = QEMU) -> List[str]:
         argv += ["-device", "i8042"]
     # Entropy for the guest's CRNG (CONFIG_HW_RANDOM_VIRTIO; docs/crypto.md).
     argv += ["-device", "virtio-rng-device" if cfg.machine == "microvm" else "virtio-rng-pci"]
+    if cfg.disk:
+        argv += disk_mod.qemu_args(disk_mod.Disk(cfg.disk, cfg.disk_readonly), cfg.machine)
     if cfg.debug_exit:
         argv += ["-device", f"isa-debug-exit,iobase={DEBUG_EXIT_IOBASE:#x},"
                             f"iosize={DEBUG_EXIT_IOSIZE:#04x}"]

@@ -439,6 +439,10 @@ def cli(args) -> int:
             return 0
         if args.eval is not None:
             raise ValueError("--eval boots a guest; a restored one has already booted")
+        if getattr(args, "disk", None) is not None:
+            # The snapshot holds the guest's page cache and mounted /data, not the disk:
+            # a disk changed since would not match what the restored kernel believes.
+            raise ValueError("--disk: not with --restore (a snapshot is taken without a data disk)")
         return serve_restored(args.restore, args.kernel or paths.default_kernel(),
                               args.initrd or paths.default_initrd(), main_mod.forwards(args),
                               args.console_log, args.stop_timeout)

@@ -102,7 +102,7 @@ class Guest:
                  port=None, debug_exit=False, accel="auto", no_reboot=True,
                  qemu=None, keep_workdir=False, machine_opts="", extra_args=(),
                  private_net=None, guest_ip=None, forwards=(), say=None,
-                 extra_forwards=(), accel_opts=""):
+                 extra_forwards=(), accel_opts="", disk=None, disk_readonly=False):
         self.kernel, self.initrd = str(kernel), str(initrd)
         self.append, self.memory, self.smp, self.machine = append, memory, smp, machine
         self.requested_port = port
@@ -121,6 +121,8 @@ class Guest:
         self.accel_opts = accel_opts
         self.extra_args = list(extra_args)
         self.private_net, self.guest_ip = private_net, guest_ip
+        # a data disk (disk.py): attached as /dev/vda; the caller says microbeam.data=
+        self.disk, self.disk_readonly = (str(disk) if disk else None), disk_readonly
         self.tsc_khz = (hosttsc.tsc_khz()
                         if hosttsc.needs_hint(machine, self.accel, append) else None)
         self.workdir = None
@@ -149,7 +151,8 @@ class Guest:
             accel=self.accel, debug_exit=self.debug_exit, no_reboot=self.no_reboot,
             qmp_socket=str(self.workdir / "qmp.sock"), serial="stdio",
             machine_opts=self.machine_opts, accel_opts=self.accel_opts, extra_args=self.extra_args,
-            tsc_khz=self.tsc_khz, private_net=self.private_net, guest_ip=self.guest_ip)
+            tsc_khz=self.tsc_khz, private_net=self.private_net, guest_ip=self.guest_ip,
+            disk=self.disk, disk_readonly=self.disk_readonly)
 
     def launch(self, attempts=3) -> None:
         for name in (self.kernel, self.initrd):

@@ -18,6 +18,7 @@ import shlex
 from dataclasses import dataclass
 from typing import List
 
+from . import disk as disk_mod
 from . import guest_env
 
 VMMS = ("firecracker", "cloud-hypervisor")
@@ -72,6 +73,7 @@ class GuestSpec:
     gateway: str = DEFAULT_GATEWAY
     netmask: str = DEFAULT_NETMASK
     append: str = ""        # extra kernel parameters, last
+    disk: str = ""          # the data disk (absolute path): /dev/vda, mounted at /data
 
 
 def _count(option: str, text, minimum: int, maximum=None) -> int:
@@ -106,7 +108,7 @@ def _netmask(text: str) -> ipaddress.IPv4Network:
 def make_spec(vmm: str, kernel: str, initrd: str, memory=DEFAULT_MEMORY, smp=DEFAULT_SMP,
               tap: str = DEFAULT_TAP, guest_ip: str = DEFAULT_GUEST_IP,
               gateway: str = DEFAULT_GATEWAY, netmask: str = DEFAULT_NETMASK,
-              append: str = "") -> GuestSpec:
+              append: str = "", disk: str = "") -> GuestSpec:
     """Checks every value (not the files: `cli` does) and returns the GuestSpec.
     Raises VmmConfigError with one line naming the option."""
     if vmm not in VMMS:
@@ -128,9 +130,11 @@ def make_spec(vmm: str, kernel: str, initrd: str, memory=DEFAULT_MEMORY, smp=DEF
         raise VmmConfigError(f"--gateway: {gw} is not in the guest's network {subnet}")
     if gw == guest:
         raise VmmConfigError(f"--gateway: {gw} is the guest's own address")
+    if disk and (not os.path.isabs(str(disk)) or "," in str(disk)):
+        raise VmmConfigError(f"--disk: {disk}: not an absolute path without commas")
     return GuestSpec(vmm=vmm, kernel=str(kernel), initrd=str(initrd), memory=mem, smp=cpus,
                      tap=str(tap), guest_ip=str(guest), gateway=str(gw),
-                     netmask=str(mask.netmask), append=(append or "").strip())
+                     netmask=str(mask.netmask), append=(append or "").strip(), disk=str(disk or ""))
 
 
 def ip_param(guest_ip: str, gateway: str, netmask: str, device: str = GUEST_DEVICE) -> str:
@@ -153,6 +157,8 @@ def kernel_cmdline(spec: GuestSpec) -> str:
     parts.append(ip_param(spec.guest_ip, spec.gateway, spec.netmask))
     if spec.vmm == "firecracker" and "microbeam.poweroff=" not in spec.append:
         parts.append(FIRECRACKER_POWEROFF)
+    if spec.disk and "microbeam.data=" not in spec.append:
+        parts.append(disk_mod.DATA_PARAM)   # the only virtio-blk device: /dev/vda
     if spec.append:
         parts.append(spec.append)
     return " ".join(parts)
@@ -167,7 +173,9 @@ def firecracker_config(spec: GuestSpec) -> dict:
             "initrd_path": spec.initrd,
             "boot_args": kernel_cmdline(spec),
         },
-        "drives": [],
+        # the data disk, if any: a plain virtio-blk drive, not the root device
+        "drives": ([{"drive_id": "data", "path_on_host": spec.disk, "is_root_device": False,
+                     "is_read_only": False}] if spec.disk else []),
         "machine-config": {
             "vcpu_count": spec.smp,
             "mem_size_mib": spec.memory,
@@ -202,6 +210,7 @@ def cloud_hypervisor_argv(spec: GuestSpec, binary: str = "cloud-hypervisor") -> 
             "--memory", f"size={spec.memory}M",
             "--net", net,
             "--rng", "src=/dev/urandom",   # virtio-rng for the guest's CRNG (docs/crypto.md)
+            *(["--disk", f"path={spec.disk}"] if spec.disk else []),
             "--serial", "tty",
             "--console", "off"]
 
@@ -244,9 +253,15 @@ def cli(args, out_dir, say) -> int:
             append = guest_env.with_env(args.append, getattr(args, "env", None))
         except guest_env.EnvError as e:
             raise VmmConfigError(str(e))
+        disk = ""
+        if getattr(args, "disk", None):
+            try:   # made with mkfs.ext4 when missing, as `run --disk` does
+                disk = disk_mod.prepare(disk_mod.DiskSpec(args.disk), say=say).path
+            except ValueError as e:
+                raise VmmConfigError(str(e))
         spec = make_spec(args.vmm, kernel, initrd, memory=args.memory, smp=args.smp,
                          tap=args.tap, guest_ip=args.guest_ip, gateway=args.gateway,
-                         netmask=args.netmask, append=append)
+                         netmask=args.netmask, append=append, disk=disk)
         text = render(spec)
         if args.out is None:
             print(text, end="", flush=True)

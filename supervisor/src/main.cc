@@ -41,6 +41,7 @@
 #include "lifecycle/restore_watcher.h"
 #include "lifecycle/shutdown.h"
 #include "lifecycle/stop_watcher.h"
+#include "storage/data_volume.h"
 #include "sys/system.h"
 
 
@@ -162,6 +163,21 @@ void ReportPreviousCrashDump() {
   EndOfBeam("returned from erl_start", 0);
 }
 
+// The data volume and the other mounts, as root before the drop, then the keeper that
+// unmounts them at the end (storage/data_volume.h). A data volume that is required and
+// does not mount opens the rescue shell; leaving it tries again.
+void MountTheVolumes(const Config& config) {
+  VolumesMounted v = MountVolumes(config);
+  for (const std::string& line : v.lines) Say(line);
+  while (v.data_missing && config.data_required) {
+    if (RunRescueShell(v.why) == ShellExit::kConsoleGone) EndOfBeam("could not start", 1);
+    Say("microbeam: leaving the rescue shell; mounting /data again");
+    v = MountDataVolume(config);
+    for (const std::string& line : v.lines) Say(line);
+  }
+  if (std::string line = StartVolumeKeeper(config); !line.empty()) Say(line);
+}
+
 // Run as a container's init (systemd's container interface: the manager sets
 // $container), e.g. the host tests' `unshare --pid --mount`. The kernel log and
 // /dev/console then belong to the host: lines go to stderr, stdio stays as given, and
@@ -233,6 +249,7 @@ bool InContainer() { return std::getenv("container") != nullptr; }
     }
     Say("microbeam: leaving the rescue shell; booting the release");
   }
+  MountTheVolumes(config);
   absl::StatusOr<Release> release = LoadRelease(config);
   while (!release.ok()) {
     std::string why = absl::StrCat("the BEAM cannot start: ", release.status().message());

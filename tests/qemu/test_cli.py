@@ -19,8 +19,8 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cmd"))
 
-from microbeam_cli import (accel, build, console, hosttsc, initrd, install, main,  # noqa: E402
-                           preflight, qemucmd, size, soak)
+from microbeam_cli import (accel, build, console, disk, hosttsc, initrd, install,  # noqa: E402
+                           main, preflight, qemucmd, size, soak)
 from microbeam_cli import run as run_mod  # noqa: E402
 from microbeam_cli.vm import Guest, free_port  # noqa: E402
 from microbeam_cli.qmp import QMP, QMPError  # noqa: E402
@@ -321,6 +321,82 @@ class Arguments(unittest.TestCase):
         self.assertEqual(rc, 1)
         said = "".join(c.args[0] for c in err.write.call_args_list)
         self.assertTrue("nope" in said and "not found" in said, said)
+
+
+class DataDisk(unittest.TestCase):
+    """`run --disk FILE[,size=SIZE][,ro]` (cmd/microbeam_cli/disk.py)."""
+
+    def test_specs_and_sizes(self):
+        self.assertEqual(disk.parse_spec("d.img"), disk.DiskSpec("d.img"))
+        self.assertEqual(disk.parse_spec("d.img,size=64M"), disk.DiskSpec("d.img", 64 << 20))
+        self.assertEqual(disk.parse_spec("/x/d.img,size=1G,ro"),
+                         disk.DiskSpec("/x/d.img", 1 << 30, True))
+        for text, n in (("4M", 4 << 20), ("4MiB", 4 << 20), ("8m", 8 << 20),
+                        ("16777216", 16 << 20), ("2g", 2 << 30), ("1T", 1 << 40)):
+            self.assertEqual(disk.parse_size(text), n, text)
+
+    def test_bad_values_are_one_line_naming_the_option(self):
+        for text in ("", ",size=8M", "d.img,size=", "d.img,size=8Q", "d.img,size=-1",
+                     "d.img,size=1M", "d.img,size=17T", "d.img,sz=8M", "d.img,", "d.img,size=8M,rw",
+                     "d.img,size=iB"):
+            with self.subTest(text=text), self.assertRaises(ValueError) as cm:
+                disk.parse_spec(text)
+            self.assertTrue(str(cm.exception).startswith("--disk: "), cm.exception)
+            self.assertNotIn("\n", str(cm.exception))
+        with mock.patch("sys.stderr") as err, self.assertRaises(SystemExit) as cm:
+            main.parser().parse_args(["run", "--disk", "d.img,size=lots"])
+        self.assertEqual(cm.exception.code, 2)
+        said = "".join(c.args[0] for c in err.write.call_args_list)
+        self.assertEqual(said.count("\n"), 1, said)
+        self.assertIn("size='lots'", said)
+
+    def test_virtio_blk_per_machine_and_read_only(self):
+        for machine, dev in (("microvm", "virtio-blk-device"), ("q35", "virtio-blk-pci")):
+            argv = qemucmd.qemu_argv(cfg(machine=machine, disk="/d/data.img"))
+            self.assertEqual(option(argv, "-drive"),
+                             ["file=/d/data.img,format=raw,if=none,id=data0,cache=writeback"])
+            self.assertIn(f"{dev},drive=data0", option(argv, "-device"))
+        argv = qemucmd.qemu_argv(cfg(disk="/d/data.img", disk_readonly=True))
+        self.assertTrue(option(argv, "-drive")[0].endswith(",readonly=on"))
+        self.assertEqual(option(qemucmd.qemu_argv(cfg()), "-drive"), [])
+
+    def test_the_guest_is_told_to_mount_it(self):
+        self.assertEqual(disk.with_data_param(""), "microbeam.data=/dev/vda")
+        self.assertEqual(disk.with_data_param("quiet"), "quiet microbeam.data=/dev/vda")
+        self.assertEqual(disk.with_data_param("microbeam.data=/dev/vdb"), "microbeam.data=/dev/vdb")
+
+    @unittest.skipUnless(disk.mkfs_program(), "mkfs.ext4 (e2fsprogs) not installed")
+    def test_missing_file_is_made_ext4_sparse_and_kept_after(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "data.img"
+            said = []
+            got = disk.prepare(disk.DiskSpec(str(path), 16 << 20), say=said.append)
+            self.assertEqual((got.path, got.readonly, got.created), (str(path), False, True))
+            self.assertEqual(path.stat().st_size, 16 << 20)
+            self.assertLess(path.stat().st_blocks * 512, 8 << 20)   # sparse
+            info = subprocess.run(["dumpe2fs", "-h", str(path)], capture_output=True, text=True).stdout
+            self.assertIn("has_journal", info)
+            self.assertRegex(info, r"Filesystem state:\s+clean")
+            self.assertIn("microbeam-data", info)
+            again = disk.prepare(disk.DiskSpec(str(path), 32 << 20), say=said.append)
+            self.assertFalse(again.created)
+            self.assertEqual(path.stat().st_size, 16 << 20)          # an existing FILE is kept
+            self.assertIn("only for a new FILE", said[-1])
+            self.assertTrue(disk.prepare(disk.DiskSpec(str(path), readonly=True)).readonly)
+
+    def test_files_that_cannot_be_disks(self):
+        with tempfile.TemporaryDirectory() as d:
+            for spec, words in ((f"{d}/no/such/dir/x.img", "is not a directory"),
+                                (d, "not a regular file")):
+                with self.subTest(spec=spec), self.assertRaises(ValueError) as cm:
+                    disk.prepare(disk.DiskSpec(spec))
+                self.assertIn(words, str(cm.exception))
+            with mock.patch("sys.stderr") as err:
+                rc = main.main(["run", "--disk", f"{d}/no/x.img", "--kernel", f"{d}/k",
+                                "--initrd", f"{d}/i"])
+            self.assertEqual(rc, 1)
+            said = "".join(c.args[0] for c in err.write.call_args_list)
+            self.assertEqual(said.count("\n"), 1, said)
 
 
 class BuildCommands(unittest.TestCase):

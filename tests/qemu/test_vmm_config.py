@@ -168,6 +168,31 @@ class CloudHypervisor(WithImages):
         self.assertEqual(self.argv(), vmm_config.cloud_hypervisor_argv(spec))
 
 
+class DataDisk(WithImages):
+    """--disk FILE: one virtio-blk drive (made with mkfs.ext4 when missing), and
+    microbeam.data=/dev/vda on the command line."""
+
+    def test_both_vmms(self):
+        image = os.path.join(self.out, "data.img")
+        rc, out, err = self.cli("firecracker", "--disk", image)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("created", err)
+        self.assertEqual(os.path.getsize(image), 256 << 20)
+        cfg = json.loads(out)
+        self.assertEqual(cfg["drives"], [{"drive_id": "data", "path_on_host": image,
+                                          "is_root_device": False, "is_read_only": False}])
+        self.assertTrue(cfg["boot-source"]["boot_args"].endswith(" microbeam.data=/dev/vda"))
+        rc, out, err = self.cli("cloud-hypervisor", "--disk", image)
+        self.assertEqual((rc, err), (0, ""))
+        argv = shlex.split(out)
+        self.assertEqual(option(argv, "--disk"), [f"path={image}"])
+        self.assertIn("microbeam.data=/dev/vda", option(argv, "--cmdline")[0])
+
+    def test_bad_disk_is_one_line(self):
+        self.assertOneLineError(["firecracker", "--disk", "/nonexistent/dir/x.img"], "--disk",
+                                "not a directory")
+
+
 class BadInput(WithImages):
     def test_missing_default_kernel_names_option_and_file(self):
         os.unlink(self.kernel)

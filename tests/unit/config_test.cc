@@ -178,5 +178,36 @@ TEST(ValidEnvName, PosixShellNames) {
   for (const char* bad : {"", "1A", "A-B", "A.B", "A B", "Ä"}) EXPECT_FALSE(ValidEnvName(bad)) << bad;
 }
 
+TEST(ParseConfig, DataVolumeAndMounts) {
+  ParsedConfig p = ParseConfig({"microbeam.data=/dev/vda", "microbeam.data_required=1",
+                                "microbeam.mount=tmpfs:/scratch:tmpfs:size=1m,noexec",
+                                "microbeam.mount=/dev/vdb:/srv:ext4"},
+                               {});
+  EXPECT_TRUE(p.warnings.empty()) << p.warnings.front();
+  EXPECT_EQ(p.config.data_device, "/dev/vda");
+  EXPECT_TRUE(p.config.data_required);
+  ASSERT_EQ(p.config.mounts.size(), 2u);
+  EXPECT_EQ(p.config.mounts[0].target, "/scratch");
+  EXPECT_EQ(p.config.mounts[0].data, "size=1m");
+  EXPECT_EQ(p.config.mounts[1].source, "/dev/vdb");
+  EXPECT_FALSE(ParseConfig({}, {}).config.data_required);
+  EXPECT_EQ(ParseConfig({}, {}).config.data_device, "");
+}
+
+TEST(ParseConfig, BadDataAndMountValuesAreOneLineEach) {
+  ParsedConfig p = ParseConfig({"microbeam.data=vda", "microbeam.data_required=sure",
+                                "microbeam.mount=/dev/vdb:/proc/x:ext4", "microbeam.mount=/dev/vdb"},
+                               {});
+  ASSERT_EQ(p.warnings.size(), 4u);
+  EXPECT_EQ(p.warnings[0], "microbeam: microbeam.data=vda: not a device path under /dev; using no data volume");
+  EXPECT_EQ(p.warnings[1], "microbeam: microbeam.data_required=sure: not a boolean (0|1); using 0");
+  EXPECT_EQ(p.warnings[2],
+            "microbeam: microbeam.mount=/dev/vdb:/proc/x:ext4: DIR \"/proc/x\" is under /proc, which PID 1 keeps; "
+            "using no such mount");
+  EXPECT_EQ(p.warnings[3], "microbeam: microbeam.mount=/dev/vdb: not DEV:DIR:TYPE:OPTIONS; using no such mount");
+  EXPECT_EQ(p.config.data_device, "");
+  EXPECT_TRUE(p.config.mounts.empty());
+}
+
 }  // namespace
 }  // namespace microbeam

@@ -54,6 +54,16 @@ TEST(IsErtsHelper, OnlyPid1sChildOfThatName) {
   EXPECT_FALSE(IsErtsHelper(p));
 }
 
+TEST(IsVolumeKeeper, SparedOnlyAsPid1sChildOfThatName) {
+  ProcStat p;
+  ASSERT_TRUE(ParseProcStat("7 (microbeam-data) S 1 7 7 0 -1 4194560", p));
+  EXPECT_TRUE(IsVolumeKeeper(p));
+  EXPECT_TRUE(SparedAtShutdown(p));
+  ASSERT_TRUE(ParseProcStat("8 (microbeam-data) S 6 8 8 0 -1 4194560", p));  // a port program's child
+  EXPECT_FALSE(IsVolumeKeeper(p));
+  EXPECT_FALSE(SparedAtShutdown(p));
+}
+
 TEST(SparedAtShutdown, SignalsPortProgramsAndOrphans) {
   ProcStat p;
   ASSERT_TRUE(ParseProcStat("6 (sh) S 5 6 6 0 -1 4194560", p));  // a port program

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "guard/capabilities.h"
+#include "storage/mount_spec.h"
 
 namespace microbeam {
 namespace {
@@ -198,6 +199,22 @@ const std::map<std::string_view, Setter>& Setters() {
        [](std::string_view v, Config& c) { return AddEnv("microbeam.env", v, false, c); }},
       {"microbeam.env_b64",
        [](std::string_view v, Config& c) { return AddEnv("microbeam.env_b64", v, true, c); }},
+      {"microbeam.data",
+       [](std::string_view v, Config& c) -> std::string {
+         if (DataMount(v).ok()) return c.data_device = std::string(v), "";
+         return Rejected("microbeam.data", v, "not a device path under /dev", "no data volume");
+       }},
+      {"microbeam.data_required",
+       [](std::string_view v, Config& c) -> std::string {
+         if (ParseBool(v, c.data_required)) return "";
+         return Rejected("microbeam.data_required", v, "not a boolean (0|1)", c.data_required ? "1" : "0");
+       }},
+      {"microbeam.mount",
+       [](std::string_view v, Config& c) -> std::string {
+         absl::StatusOr<MountSpec> m = ParseMountSpec(v);
+         if (m.ok()) return c.mounts.push_back(*std::move(m)), "";
+         return Rejected("microbeam.mount", v, m.status().message(), "no such mount");
+       }},
       {"microbeam.restart_limit",
        [](std::string_view v, Config& c) -> std::string {
          int n = 0;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "boot/early_mounts.h"
 #include "config/process_keys.h"
 #include "guard/privileges.h"
 
@@ -59,6 +60,12 @@ struct Config {
   // microbeam.seed_credit: credit the random seed a clean shutdown saved on /data
   // (docs/records.md); 0 for copies of one disk image in many VMs.
   bool seed_credit = true;
+  // microbeam.data: the disk mounted at /data (storage/data_volume.h), "" for none;
+  // microbeam.data_required: the rescue shell when it does not mount.
+  std::string data_device;
+  bool data_required = false;
+  // microbeam.mount=DEV:DIR:TYPE:OPTIONS, repeatable: more mounts, in order, after /data.
+  std::vector<MountSpec> mounts;
 };
 
 // A name the release's environment may hold: [A-Za-z_][A-Za-z0-9_]*, as POSIX shells

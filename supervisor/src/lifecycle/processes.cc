@@ -50,8 +50,10 @@ bool ParseProcStat(std::string_view line, ProcStat& out) {
 
 bool IsErtsHelper(const ProcStat& p) { return p.ppid == 1 && std::string_view(p.comm) == kErtsHelper; }
 
+bool IsVolumeKeeper(const ProcStat& p) { return p.ppid == 1 && std::string_view(p.comm) == kVolumeKeeper; }
+
 bool SparedAtShutdown(const ProcStat& p) {
-  return p.pid == 1 || (p.flags & kPfKthread) || p.state == 'Z' || IsErtsHelper(p);
+  return p.pid == 1 || (p.flags & kPfKthread) || p.state == 'Z' || IsErtsHelper(p) || IsVolumeKeeper(p);
 }
 
 }  // namespace microbeam

@@ -25,8 +25,13 @@ inline constexpr std::string_view kErtsHelper = "erl_child_setup";
 // Whether `p` is that spawner: PID 1's child of that name (a zombie one included).
 bool IsErtsHelper(const ProcStat& p);
 
+// The volume keeper (storage/data_volume.h): PID 1's child of this name, which unmounts
+// the data volumes at the very end, when PID 1 asks.
+inline constexpr std::string_view kVolumeKeeper = "microbeam-data";
+bool IsVolumeKeeper(const ProcStat& p);
+
 // Whether the shutdown must not signal `p`: PID 1 itself, kernel threads, zombies (only
-// reaping ends them), and ERTS's helper. The helper goes last, with PID 1: when it dies
+// reaping ends them), the volume keeper (it has its own turn), and ERTS's helper. The helper goes last, with PID 1: when it dies
 // ERTS notices and starts writing a crash dump. Port programs, its children, are
 // signalled like any other process.
 bool SparedAtShutdown(const ProcStat& p);

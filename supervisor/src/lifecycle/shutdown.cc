@@ -19,6 +19,7 @@
 #include "sys/kernel_log.h"
 #include "lifecycle/processes.h"
 #include "lifecycle/restart_history.h"
+#include "storage/data_volume.h"
 #include "sys/system.h"
 
 namespace microbeam {
@@ -119,14 +120,34 @@ void ShowCrashDumpHeader() {
   Park();
 }
 
+// Every way out of the VM ends here: the volumes closed (once, whoever came first:
+// storage/data_volume.h), then reboot().
 [[noreturn]] void RebootWith(int cmd) {
   sync();
   if (cmd == RB_POWER_OFF && g_config.poweroff_by_reboot) {
     LogAlways("microbeam: powering off by a reboot (microbeam.poweroff=reboot)");
     cmd = RB_AUTOBOOT;
   }
+  CloseVolumes();
   reboot(cmd);
   Hang();
+}
+
+// The disk's part of every exit path, once the BEAM and the other processes have
+// stopped: at a poweroff or reboot, sync and unmount the volumes (then the status to the
+// host: under QEMU the isa-debug-exit write ends the VM at once, so it goes last); at a
+// restart or the shell, sync only (the volumes stay mounted for the next PID 1).
+// Records meant to outlive the VM must be written to /data before this.
+void SettleVolumes(ExitPolicy policy, int status) {
+  if (policy == ExitPolicy::kRestart || policy == ExitPolicy::kShell) {
+    SyncVolumes();
+    return;
+  }
+  CloseVolumes();
+  if (g_config.debug_exit) {
+    sync();
+    sys::WriteDebugExitPort(status);  // QEMU exits here with (status << 1) | 1
+  }
 }
 
 // Restart and shell: a fresh /init (the shell in a fresh image too: this one may hold
@@ -189,14 +210,13 @@ void EndOfBeam(const char* how, int status) {
   line << "microbeam: the BEAM " << how << " (status " << status << "); exit policy: " << ExitPolicyName(policy);
   LogAlways(line.view());
   if (policy != ExitPolicy::kRestart) ShowCrashDumpHeader();  // a restart's PID 1 reports it
-  // The status goes to the host when the VM ends (QEMU ends at the write), not at a
-  // restart or in the shell, after which the VM goes on.
-  if (g_config.debug_exit && (policy == ExitPolicy::kPoweroff || policy == ExitPolicy::kReboot)) {
-    sync();
-    sys::WriteDebugExitPort(status);  // QEMU exits here with (status << 1) | 1
-  }
+  // In this order at every exit: the BEAM has ended (we are here), the other processes
+  // stop, the volumes are settled, and only then reboot() or the re-exec. The status goes
+  // to the host when the VM ends (SettleVolumes), not at a restart or in the shell,
+  // after which the VM goes on.
   StopOtherProcesses();
-  SaveRecords(how, status, ExitPolicyName(policy));  // crash/end_records.h; before /data is closed
+  SaveRecords(how, status, ExitPolicyName(policy));  // before /data is settled
+  SettleVolumes(policy, status);
   switch (policy) {
     case ExitPolicy::kPoweroff: RebootWith(RB_POWER_OFF);
     case ExitPolicy::kReboot: RebootWith(RB_AUTOBOOT);

@@ -20,6 +20,8 @@ defmodule Demo.Application do
   end
 
   defp start_tree(config) do
+    if Demo.KV.available?(), do: Demo.KV.clean()
+
     children = [
       Demo.Restore,
       {DynamicSupervisor, name: Demo.ConnSup, strategy: :one_for_one},

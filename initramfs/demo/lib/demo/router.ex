@@ -11,6 +11,7 @@ defmodule Demo.Router do
 
   @spec handle(Request.t()) ::
           {pos_integer(), [{String.t(), String.t()}], iodata(), :none | {:halt, term()}}
+  def handle(%Request{method: method, path: "/kv/" <> key, body: body}), do: kv(method, key, body)
   def handle(%Request{method: method, path: path}), do: route(method, path)
 
   defp route(method, "/halt/" <> arg), do: only(method, "POST", fn -> halt(arg) end)
@@ -60,6 +61,35 @@ defmodule Demo.Router do
     case File.open("/dev/urandom", [:read, :raw, :binary], &IO.binread(&1, n)) do
       {:ok, bytes} when is_binary(bytes) -> Base.encode16(bytes, case: :lower)
       _ -> nil
+    end
+  end
+
+  # /kv/KEY on the data volume (Demo.KV): PUT answers 204 once the value is durable.
+  defp kv(method, key, body) when method in ["GET", "HEAD", "PUT"] do
+    cond do
+      not Demo.KV.available?() -> json(503, %{error: "no data volume at #{Demo.KV.data_dir()}"})
+      not Demo.KV.valid_key?(key) -> json(400, %{error: "bad key (1..200 bytes, no / or ..)"})
+      method == "PUT" -> kv_put(key, body)
+      true -> kv_get(key)
+    end
+  end
+
+  defp kv(_method, _key, _body), do: not_allowed("GET, HEAD, PUT")
+
+  defp kv_put(key, body) do
+    case Demo.KV.put(key, body) do
+      :ok -> {204, [], "", :none}
+      {:error, full} when full in [:enospc, :edquot] -> json(507, %{error: "data volume full"})
+      {:error, :erofs} -> json(503, %{error: "data volume is read-only"})
+      {:error, reason} -> json(500, %{error: "write failed: #{reason}"})
+    end
+  end
+
+  defp kv_get(key) do
+    case Demo.KV.get(key) do
+      {:ok, value} -> {200, [{"content-type", "application/octet-stream"}], value, :none}
+      {:error, :not_found} -> text(404, "not found\n")
+      {:error, reason} -> json(500, %{error: "read failed: #{reason}"})
     end
   end
 

@@ -1,9 +1,10 @@
 defmodule Demo.HTTP.Response do
-  @moduledoc "Serialises an HTTP/1.1 response (always with Content-Length)."
+  @moduledoc "Serialises an HTTP/1.1 response (with Content-Length, except a 204's)."
 
   @reasons %{
     200 => "OK",
     202 => "Accepted",
+    204 => "No Content",
     400 => "Bad Request",
     403 => "Forbidden",
     404 => "Not Found",
@@ -12,7 +13,9 @@ defmodule Demo.HTTP.Response do
     431 => "Request Header Fields Too Large",
     500 => "Internal Server Error",
     501 => "Not Implemented",
-    505 => "HTTP Version Not Supported"
+    503 => "Service Unavailable",
+    505 => "HTTP Version Not Supported",
+    507 => "Insufficient Storage"
   }
 
   @spec reason(pos_integer()) :: String.t()
@@ -25,13 +28,11 @@ defmodule Demo.HTTP.Response do
     length = IO.iodata_length(body)
     connection = if keep_alive?, do: "keep-alive", else: "close"
 
+    # A 204 has no body and no Content-Length (RFC 9110 8.6).
+    length_header = if status == 204, do: [], else: [{"content-length", Integer.to_string(length)}]
+
     all_headers =
-      headers ++
-        [
-          {"content-length", Integer.to_string(length)},
-          {"connection", connection},
-          {"server", "microbeam-demo"}
-        ]
+      headers ++ length_header ++ [{"connection", connection}, {"server", "microbeam-demo"}]
 
     [
       "HTTP/1.1 ",
