@@ -6,10 +6,10 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "emulator_args.h"
+#include "config/config.h"
+#include "beam/emulator_args.h"
 #include "fuzz_check.h"
-#include "release_env.h"
+#include "beam/release_env.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view content(reinterpret_cast<const char*>(data), size);

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "capabilities.h"
-#include "config.h"
-#include "emulator_args.h"
+#include "guard/capabilities.h"
+#include "config/config.h"
+#include "beam/emulator_args.h"
 #include "fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_check.h"
 #include "rescue/line_editor.h"
 

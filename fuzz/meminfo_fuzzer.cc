@@ -8,7 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "fuzz_check.h"
-#include "memory_limit.h"
+#include "guard/memory_limit.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "emulator_args.h"
+#include "beam/emulator_args.h"
 #include "fuzz_check.h"
 
 namespace {

@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "emulator_args.h"
+#include "config/config.h"
+#include "beam/emulator_args.h"
 #include "fuzz_check.h"
-#include "vm_args.h"
+#include "beam/vm_args.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view content(reinterpret_cast<const char*>(data), size);

@@ -151,7 +151,7 @@ def read_env_file(path: Path) -> str:
 
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Where PID 1 reads the image's environment (supervisor/src/release_env.h kEnvFile).
+# Where PID 1 reads the image's environment (supervisor/src/beam/release_env.h kEnvFile).
 GUEST_ENV_FILE = "/etc/microbeam.env"
 
 

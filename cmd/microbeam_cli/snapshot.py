@@ -5,7 +5,7 @@ after its app answered; next to it, FILE.json holds what a restore needs: QEMU's
 arguments and version, the kernel's and initramfs's paths and SHA-256. A restore is a
 new QEMU with the same arguments (a new host port, QMP socket and restore channel) plus
 `-incoming`, then QMP `cont`, then one line on the guest's virtio console (hvc0), which
-PID 1 hears (supervisor/src/restore_watcher.h): the host's wall clock and 32 random
+PID 1 hears (supervisor/src/lifecycle/restore_watcher.h): the host's wall clock and 32 random
 bytes. PID 1 steps the clock, reseeds the kernel's pool, answers, and tells the BEAM.
 See docs/snapshots.md.
 """
@@ -69,7 +69,7 @@ def qemu_version(qemu: str) -> str:
 
 
 def restore_message(unix_ns: int, seed: bytes) -> bytes:
-    """The line PID 1 parses (supervisor/src/restore_message.h)."""
+    """The line PID 1 parses (supervisor/src/lifecycle/restore_message.h)."""
     if len(seed) != 32:
         raise ValueError("seed must be 32 bytes")
     return f"microbeam-restore {unix_ns} {seed.hex()}\n".encode()

@@ -38,5 +38,10 @@ ww=$(echo "$listing" | awk '$1 !~ /^l/ && substr($1, 9, 1) == "w" {print $NF}' |
 check "no world-writable file or directory in the initramfs but /tmp (found: $(echo $ww))" test -z "$ww"
 suid=$(echo "$listing" | awk '$1 ~ /[sS]/ {print $NF}')
 check "no set-uid or set-gid file in the initramfs (found: $(echo $suid))" test -z "$suid"
+# The crash path's home (supervisor/src/crash/) is visibly allocation-free and
+# async-signal-safe: no allocating container or Abseil, no heap, no stdio, no locks.
+crash_src=$(cd "$(dirname "$0")/../../supervisor/src/crash" && pwd)
+unsafe=$(grep -nE '#include <(string|vector|map|memory|functional|mutex|iostream|sstream|cstdio)>|#include "absl/|\bnew\b|\b(malloc|calloc|realloc|free|printf|fprintf|snprintf|syslog)\(|std::(string|vector|mutex|lock_guard)\b' "$crash_src"/*.cc "$crash_src"/*.h | grep -v '^[^:]*:[0-9]*: *//' || true)
+check "supervisor/src/crash uses no allocation, stdio or lock (found: $(echo $unsafe))" test -z "$unsafe"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

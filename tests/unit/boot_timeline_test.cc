@@ -1,4 +1,4 @@
-#include "boot_timeline.h"
+#include "boot/boot_timeline.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "crash_dump.h"
+#include "lifecycle/crash_dump.h"
 
 #include <gtest/gtest.h>
 

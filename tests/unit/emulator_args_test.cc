@@ -1,4 +1,4 @@
-#include "emulator_args.h"
+#include "beam/emulator_args.h"
 
 #include <algorithm>
 

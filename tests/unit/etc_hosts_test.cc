@@ -1,4 +1,4 @@
-#include "etc_hosts.h"
+#include "boot/etc_hosts.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "fixed_line.h"
+#include "crash/fixed_line.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "guest_sysctls.h"
+#include "boot/guest_sysctls.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "memory_limit.h"
+#include "guard/memory_limit.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "privileges.h"
+#include "guard/privileges.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "config.h"
+#include "config/config.h"
 
 namespace microbeam {
 namespace {

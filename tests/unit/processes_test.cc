@@ -1,4 +1,4 @@
-#include "processes.h"
+#include "lifecycle/processes.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "release_env.h"
+#include "beam/release_env.h"
 
 #include <algorithm>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "emulator_args.h"
+#include "beam/emulator_args.h"
 
 namespace microbeam {
 namespace {

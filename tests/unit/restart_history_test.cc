@@ -1,4 +1,4 @@
-#include "restart_history.h"
+#include "lifecycle/restart_history.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "restore_message.h"
+#include "lifecycle/restore_message.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "stop_requests.h"
+#include "lifecycle/stop_requests.h"
 
 #include <linux/input-event-codes.h>
 

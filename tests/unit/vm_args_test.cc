@@ -1,9 +1,9 @@
-#include "vm_args.h"
+#include "beam/vm_args.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "emulator_args.h"
+#include "beam/emulator_args.h"
 
 namespace microbeam {
 namespace {

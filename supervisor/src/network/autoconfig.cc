@@ -17,13 +17,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "kernel_log.h"
+#include "sys/kernel_log.h"
 #include "network/dhcp_client.h"
 #include "network/net_sys.h"
 #include "network/resolv_conf.h"
-#include "privileges.h"
-#include "read_file.h"
-#include "system.h"
+#include "guard/privileges.h"
+#include "sys/read_file.h"
+#include "sys/system.h"
 
 namespace microbeam {
 namespace {

@@ -21,7 +21,7 @@
 // change.
 #pragma once
 
-#include "config.h"
+#include "config/config.h"
 
 namespace microbeam {
 

@@ -20,8 +20,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "processes.h"
-#include "read_file.h"
+#include "lifecycle/processes.h"
+#include "sys/read_file.h"
 
 extern char** environ;
 
