@@ -39,6 +39,7 @@ progress "install into $out"
 make -C "$work/elixir" install PREFIX="$out" >>"$log" 2>&1
 
 progress "check: elixir runs, mix knows release"
+export PATH="$out/bin:$PATH"   # mix and iex are `#!/usr/bin/env elixir` scripts
 "$out/bin/elixir" -e 'IO.puts(System.version() <> " " <> System.otp_release())' >"$out/check.txt" 2>>"$log" ||
   die "the installed elixir does not run (see $log)"
 (cd "$work" && MIX_HOME="$work/mix-home" HEX_OFFLINE=1 "$out/bin/mix" help release >/dev/null 2>>"$log") ||
