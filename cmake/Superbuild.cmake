@@ -19,8 +19,12 @@ find_program(PYTHON3 python3 REQUIRED)
 # cmake/debian-sources.txt that pin the source packages PINS (only those: a new pin
 # does not rebuild every step) and ARGS (which name earlier steps' directories, so
 # their keys chain).
+# Pins of another Debian release (cmake/debian-pool-sources.txt) are looked up the same way.
 file(STRINGS cmake/debian-sources.txt microbeam_pin_lines REGEX "^[a-z0-9]")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/cmake/debian-sources.txt")
+file(STRINGS cmake/debian-pool-sources.txt microbeam_pool_pin_lines REGEX "^[a-z0-9]")
+list(APPEND microbeam_pin_lines ${microbeam_pool_pin_lines})
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/cmake/debian-sources.txt"
+  "${CMAKE_SOURCE_DIR}/cmake/debian-pool-sources.txt")
 function(microbeam_cached_step name)
   cmake_parse_arguments(S "" "SCRIPT;RESULT" "INPUTS;ARGS;PINS" ${ARGN})
   set(fingerprint "${S_ARGS}")
@@ -32,7 +36,8 @@ function(microbeam_cached_step name)
       endif()
     endforeach()
     if(found STREQUAL "")
-      message(FATAL_ERROR "step ${name}: source package ${pin} is not pinned in cmake/debian-sources.txt")
+      message(FATAL_ERROR "step ${name}: source package ${pin} is not pinned in cmake/debian-sources.txt "
+                          "nor in cmake/debian-pool-sources.txt")
     endif()
     string(APPEND fingerprint ";pin=${found}")
   endforeach()
@@ -66,6 +71,21 @@ file(GLOB erts_inputs CONFIGURE_DEPENDS erts-static/*.sh erts-static/*.mk erts-s
 microbeam_cached_step(erts SCRIPT erts-static/build.sh RESULT ERTS_DIR
   INPUTS ${erts_inputs} PINS erlang ARGS "${TOOLCHAIN_DIR}" "${OPENSSL_DIR}")
 add_dependencies(erts toolchain openssl)
+
+# OTP 27 (docs/otp.md): one pinned upstream tarball (trixie's erlang), two builds of it:
+# the static ERTS 27 by the same recipe as 25's, and the host's OTP 27 toolchain (erl,
+# erlc, the OTP applications) for building releases for it, plus Elixir 1.18 on top.
+microbeam_cached_step(erts27 SCRIPT erts-static/build.sh RESULT ERTS27_DIR
+  INPUTS ${erts_inputs} cmake/fetch-debian-pool.sh PINS erlang-27
+  ARGS "${TOOLCHAIN_DIR}" "${OPENSSL_DIR}" erlang-27)
+add_dependencies(erts27 toolchain openssl)
+microbeam_cached_step(otp27_host SCRIPT erts-static/host/build-otp.sh RESULT OTP27_HOST_DIR
+  INPUTS cmake/fetch-debian-pool.sh PINS erlang-27 ARGS erlang-27)
+microbeam_cached_step(elixir_host SCRIPT erts-static/host/build-elixir.sh RESULT ELIXIR_HOST_DIR
+  INPUTS cmake/fetch-debian-pool.sh PINS elixir-lang ARGS "${OTP27_HOST_DIR}" elixir-lang)
+add_dependencies(elixir_host otp27_host)
+# Where `microbeam otp 27 -- CMD` and the tests find that toolchain.
+file(WRITE "${OUT}/otp-27.env" "OTP_BIN=${OTP27_HOST_DIR}/bin\nELIXIR_BIN=${ELIXIR_HOST_DIR}/bin\n")
 
 microbeam_cached_step(deps SCRIPT supervisor/deps/build-deps.sh RESULT DEPS_DIR
   PINS abseil googletest libcap2 ARGS "${TOOLCHAIN_DIR}")
@@ -101,18 +121,21 @@ ExternalProject_Add(target
   BINARY_DIR "${TARGET_BIN}"
   CMAKE_ARGS -DMICROBEAM_TARGET=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
              "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_DIR}/musl.cmake"
-             "-DMICROBEAM_DEPS=${DEPS_DIR}" "-DMICROBEAM_ERTS=${ERTS_DIR}"
+             "-DMICROBEAM_DEPS=${DEPS_DIR}" "-DMICROBEAM_ERTS=${ERTS_DIR}" "-DMICROBEAM_ERTS27=${ERTS27_DIR}"
   BUILD_ALWAYS ON
   INSTALL_COMMAND ""
   USES_TERMINAL_BUILD ON
   BUILD_BYPRODUCTS "${TARGET_BIN}/supervisor/microbeam-init" "${TARGET_BIN}/supervisor/microbeam-init-crypto"
+                   "${TARGET_BIN}/supervisor/microbeam-init-otp25" "${TARGET_BIN}/supervisor/microbeam-init-crypto-otp25"
                    "${TARGET_BIN}/initramfs/cpio/microbeam-cpio"
-  DEPENDS toolchain erts deps)
+  DEPENDS toolchain erts erts27 deps)
 
 # out/microbeam-init.debug as linked; out/microbeam-init stripped, as it goes into the cpio.
 # The same for out/microbeam-init-crypto, the variant with crypto/asn1 linked in, which
-# `build --release` puts in the image of a release that lists crypto or asn1.
-foreach(init IN ITEMS microbeam-init microbeam-init-crypto)
+# `build --release` puts in the image of a release that lists crypto or asn1. Those two
+# link ERTS 27 (the demo's); the -otp25 pair links ERTS 25, for releases built with OTP 25
+# (the release staging picks by the release's ERTS major: docs/otp.md).
+foreach(init IN ITEMS microbeam-init microbeam-init-crypto microbeam-init-otp25 microbeam-init-crypto-otp25)
   add_custom_command(OUTPUT "${OUT}/${init}" "${OUT}/${init}.debug"
     COMMAND "${CMAKE_COMMAND}" -E copy "${TARGET_BIN}/supervisor/${init}" "${OUT}/${init}.debug"
     COMMAND "${OBJCOPY}" --strip-all --add-gnu-debuglink=${OUT}/${init}.debug
@@ -124,10 +147,13 @@ endforeach()
 # The demo release, assembled for the guest (stripped .beams, only the apps it needs).
 set(RELEASE_BIN "${CMAKE_BINARY_DIR}/release")
 file(GLOB_RECURSE demo_sources CONFIGURE_DEPENDS initramfs/demo/lib/* initramfs/demo/config/* initramfs/demo/mix.exs)
+# Built with Elixir 1.18 on OTP 27 (the host toolchain above), for ERTS 27's /init.
 add_custom_command(OUTPUT "${RELEASE_BIN}/release.spec" "${RELEASE_BIN}/sizes.json"
-  COMMAND "${CMAKE_SOURCE_DIR}/initramfs/release/build-demo.sh" "${RELEASE_BIN}" --compress-beams
+  COMMAND "${CMAKE_COMMAND}" -E env "MICROBEAM_TOOLCHAIN_PATH=${ELIXIR_HOST_DIR}/bin:${OTP27_HOST_DIR}/bin"
+          "${CMAKE_SOURCE_DIR}/initramfs/release/build-demo.sh" "${RELEASE_BIN}" --compress-beams
   DEPENDS ${demo_sources} initramfs/release/build-demo.sh initramfs/release/assemble.escript
-  COMMENT "Building the demo release")
+          elixir_host "${ELIXIR_HOST_DIR}/.done"
+  COMMENT "Building the demo release (Elixir 1.18, OTP 27)")
 
 # The initramfs: /init, the mount points, /dev/console, the release with a boot script
 # guided by one profiling boot (initramfs/build_initramfs.py); lz4-compressed in the
@@ -161,7 +187,8 @@ add_custom_command(OUTPUT "${OUT}/size-report.json"
           initramfs/size_report.py)
 
 add_custom_target(image ALL DEPENDS "${OUT}/bzImage" "${OUT}/vmlinux" "${OUT}/microbeam.cpio" "${OUT}/size-report.json"
-  "${OUT}/microbeam-init-crypto" "${OUT}/ca-certificates.crt")
+  "${OUT}/microbeam-init-crypto" "${OUT}/microbeam-init-otp25" "${OUT}/microbeam-init-crypto-otp25"
+  "${OUT}/ca-certificates.crt")
 add_dependencies(image target)
 
 # The benchmark against the Debian baseline (cmd/microbeam_cli/bench.py): table,

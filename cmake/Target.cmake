@@ -12,7 +12,8 @@ find_package(GTest REQUIRED CONFIG)
 add_library(libcap STATIC IMPORTED)
 set_target_properties(libcap PROPERTIES IMPORTED_LOCATION "${MICROBEAM_DEPS}/lib/libcap.a"
                                         INTERFACE_INCLUDE_DIRECTORIES "${MICROBEAM_DEPS}/include")
-include("${MICROBEAM_ERTS}/erts-static.cmake")
+# Each ERTS (MICROBEAM_ERTS: OTP 25, MICROBEAM_ERTS27: OTP 27) is included by the /init
+# links that use it: supervisor/link/.
 
 enable_testing()
 add_subdirectory(initramfs/cpio)

@@ -21,6 +21,8 @@ add_test(NAME hard_lines COMMAND "${CMAKE_SOURCE_DIR}/tests/image/hard_lines_tes
 
 add_test(NAME demo_exunit
   COMMAND "${CMAKE_SOURCE_DIR}/initramfs/demo/test.sh" "${CMAKE_BINARY_DIR}/demo-test")
+set_tests_properties(demo_exunit PROPERTIES
+  ENVIRONMENT "MICROBEAM_TOOLCHAIN_PATH=${ELIXIR_HOST_DIR}/bin:${OTP27_HOST_DIR}/bin")
 
 # The real /init as PID 1 of new namespaces on the host: signals, exit paths, reaping; the
 # records it keeps on a /data (a tmpfs here) across boots, and the process keys.
@@ -51,10 +53,15 @@ add_test(NAME data_disk COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_data
 add_test(NAME snapshot COMMAND "${PYTHON3}" -m unittest -v tests.qemu.test_snapshot)
 # Three microVMs on a private network, distribution without epmd (slow: ~1 min).
 add_test(NAME cluster COMMAND "${PYTHON3}" -m unittest -v tests.cluster.test_cluster)
+# The OTP majors: the /init a release's ERTS version picks, the refusal of a major not
+# built, the note for another version of one that is, `microbeam otp 27 -- CMD` (erl,
+# elixir, an offline `mix new` + `mix release`). No boot.
+add_test(NAME otp_majors COMMAND "${PYTHON3}" -m unittest -v tests.release.test_otp)
 # A user's release in: the plain-Erlang example through `microbeam build --release`.
 add_test(NAME user_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_release)
 # crypto, public_key and ssl in the guest (examples/tls_hello with /init's static NIFs):
-# TLS 1.2/1.3 both ways with verify_peer against the test's own CA, the guest's clock.
+# TLS 1.2/1.3 both ways with verify_peer against the test's own CA, the guest's clock;
+# one boot on OTP 25 and one on OTP 27 (that release claiming ERTS 15.2: the same-major note).
 add_test(NAME tls_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_tls)
 # A third-party web stack: Cowboy/Ranch/Cowlib from Debian's rabbitmq-server source,
 # compiled in the test (examples/cowboy_hello): GET / and a websocket echo in the guest.
@@ -68,7 +75,7 @@ add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_b
 # (booted, restored; with and without free page reporting), each serving and measured.
 add_test(NAME bench_density COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench_density)
 set_tests_properties(pid1_namespace cli docs_examples qemu_boot plain_qemu clock_entropy fault_matrix data_disk snapshot
-  cluster user_release tls_release cowboy_release nif_release bench_quick bench_density PROPERTIES
+  cluster otp_majors user_release tls_release cowboy_release nif_release bench_quick bench_density PROPERTIES
   WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}" ENVIRONMENT "MICROBEAM_OUT=${OUT}")
 set_tests_properties(qemu_boot plain_qemu docs_examples clock_entropy fault_matrix data_disk snapshot cluster user_release
   tls_release cowboy_release nif_release bench_density PROPERTIES TIMEOUT 900)

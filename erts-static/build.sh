@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build ERTS (Erlang/OTP 25.2.3 from the pinned Debian `erlang` source) against musl as
-# static libraries exposing erl_start, with the JIT, and crypto's and asn1's NIFs as
-# static NIFs (OTP's --enable-static-nifs) against OPENSSL_DIR's static libcrypto.
-#   erts-static/build.sh OUTDIR TOOLCHAIN_DIR OPENSSL_DIR
+# Build ERTS (Erlang/OTP from a pinned Debian `erlang` source) against musl as static
+# libraries exposing erl_start, with the JIT, and crypto's and asn1's NIFs as static NIFs
+# (OTP's --enable-static-nifs) against OPENSSL_DIR's static libcrypto.
+#   erts-static/build.sh OUTDIR TOOLCHAIN_DIR OPENSSL_DIR [PIN]
+# PIN names the source: `erlang` (default: OTP 25.2.3, Debian 12's, cmake/debian-sources.txt,
+# Debian patches applied) or a line of cmake/debian-pool-sources.txt such as `erlang-27`
+# (OTP 27.3.4.1 from trixie's upstream tarball). The same script builds every major.
 # TOOLCHAIN_DIR is the output of cmake/build-musl-toolchain.sh, OPENSSL_DIR that of
 # erts-static/openssl/build.sh. Writes into OUTDIR:
 #   lib/*.a              libbeam.a and everything the beam.smp link uses, minus erl_main.o
@@ -20,7 +23,8 @@
 # 10 min 44 s (CPU: user 5m13 + sys 2m51): unpack 6 s, configure 3 min 46 s, emulator
 # (beam.smp, libbeam.a, erl_child_setup) 6 min 10 s, inet_gethost 1 s, collect + check 40 s.
 set -euo pipefail
-[ $# -eq 3 ] || { echo "usage: $0 OUTDIR TOOLCHAIN_DIR OPENSSL_DIR" >&2; exit 2; }
+[ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: $0 OUTDIR TOOLCHAIN_DIR OPENSSL_DIR [PIN]" >&2; exit 2; }
+pin=${4:-erlang}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 out=$(mkdir -p "$1" && cd "$1" && pwd)
@@ -54,9 +58,13 @@ rm -rf "$out/lib" "$out/include" "$out/erts-static.cmake" "$out/link.txt" "$out/
 mkdir -p "$out/lib" "$out/include"
 : >"$log"
 
-progress "unpack erlang source (Debian patches applied) into $work"
+progress "unpack the $pin source into $work"
 rm -rf "$work" && mkdir -p "$work"
-"$repo/cmake/fetch-debian-source.sh" erlang "$work/otp" >>"$log" 2>&1
+if awk -v n="$pin" '$1==n {f=1} END {exit !f}' "$repo/cmake/debian-pool-sources.txt"; then
+  "$repo/cmake/fetch-debian-pool.sh" "$pin" "$work/otp" >>"$log" 2>&1
+else
+  "$repo/cmake/fetch-debian-source.sh" "$pin" "$work/otp" >>"$log" 2>&1
+fi
 src=$work/otp
 export ERL_TOP=$src
 

@@ -1,7 +1,9 @@
 """`microbeam bench`: MicroBEAM next to the conventional way (Debian's cloud kernel,
 busybox init, Debian's dynamic Erlang, the same demo release; bench/baseline/), in one
 run, alternating, several runs each. Prints a table, writes out/bench.json and
-out/bench.svg.
+out/bench.svg. The same run boots MicroBEAM on both OTP majors: the default image (the
+demo on OTP 27) and the demo built with Debian's OTP 25 through `build --release` (the
+-otp25 /init), side by side (size, boot to first 200, memory floor, requests/s).
 
 Boot time is measured on the host from just before QEMU starts to the first HTTP 200
 through the forwarded port; the guest's own marks come from its console. The memory
@@ -54,13 +56,17 @@ QUICK = Settings(runs=1, requests=50, wrk_seconds=2, floor_resolution=64, boot_t
                  cowboy=False)
 
 
-def microbeam_system() -> System:
-    sizes = json.loads(paths.size_report().read_text())
+def microbeam_system(name="microbeam", image: Path = None) -> System:
+    """The default image (out/), or IMAGE (a `build --release` output directory)."""
+    report_file = image / "size-report.json" if image else paths.size_report()
+    sizes = json.loads(report_file.read_text())
     components = {"/init": sizes["init"], **{f"app {k}": v for k, v in sizes["apps"].items()}}
     other = sizes.get("release_uncompressed", 0) + sizes["init"] - sum(components.values())
     if other > 0:
         components["other"] = other
-    return System("microbeam", paths.default_kernel(), paths.default_initrd(), "microvm",
+    kernel = image / "bzImage" if image else paths.default_kernel()
+    initrd = image / "microbeam.cpio" if image else paths.default_initrd()
+    return System(name, kernel, initrd, "microvm",
                   memory=128, floor_hi=128,
                   sizes={"kernel": sizes["kernel"], "initramfs_compressed": sizes["initramfs_compressed"],
                          "total": sizes["total"], "components": components})
@@ -83,6 +89,19 @@ def baseline_system(outdir: Path) -> System:
 def build_baseline(outdir: Path) -> None:
     script = paths.repo_root() / "bench" / "baseline" / "build.sh"
     proc.run([str(script), str(outdir)])
+
+
+OTP25_NAME = "microbeam-otp25"
+
+
+def build_otp25_demo(workdir: Path) -> Path:
+    """The demo built with the host's OTP 25 (Debian's erlang and elixir), through
+    `build --release` into WORKDIR/image (the -otp25 /init); returns that directory."""
+    from . import release
+    env = dict(os.environ, MICROBEAM_TOOLCHAIN_PATH="/usr/lib/erlang/bin")
+    proc.run([str(paths.repo_root() / "initramfs" / "release" / "build-demo.sh"), str(workdir)], env=env)
+    release.build_release(workdir / "mix-release", workdir / "image")
+    return workdir / "image"
 
 
 # ---- one boot ----------------------------------------------------------------------------
@@ -279,6 +298,8 @@ def run_bench(systems, settings: Settings, say) -> dict:
             (ours.get("restore", {}).get("first_200_s") or {}).get("median"),
             ours["boot"]["tcg"]["first_200_s"]["median"]),
     }
+    if OTP25_NAME in result["systems"]:
+        result["otp_majors"] = report.otp_comparison(result, "microbeam", OTP25_NAME, settings.accels[0])
     result["targets"] = {"limits": report.TARGETS, "met": report.verdicts(result)}
     return result
 
@@ -288,9 +309,15 @@ def bench(quick: bool, outdir: Path, runs=None, skip_build=False) -> int:
     if runs:
         settings.runs = runs
     baseline_dir = paths.build_dir() / "baseline"
+    otp25_dir = paths.build_dir() / "bench-otp25"
     if not skip_build:
         build_baseline(baseline_dir)
+        build_otp25_demo(otp25_dir)
     systems = [microbeam_system(), baseline_system(baseline_dir)]
+    if (otp25_dir / "image" / "size-report.json").is_file():
+        systems.append(microbeam_system(OTP25_NAME, otp25_dir / "image"))
+    else:
+        proc.say(f"bench: {otp25_dir / 'image'} missing (run without --no-build): OTP 25 left out")
     for s in systems:
         for f in (s.kernel, s.initrd):
             if not Path(f).is_file():
@@ -304,5 +331,8 @@ def bench(quick: bool, outdir: Path, runs=None, skip_build=False) -> int:
     (outdir / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
     (outdir / "bench.svg").write_text(report.svg(result))
     print(report.table(result))
+    if result.get("otp_majors"):
+        print()
+        print(report.otp_table(result))
     print(f"\nwrote {outdir / 'bench.json'} and {outdir / 'bench.svg'}")
     return 0

@@ -174,6 +174,54 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def otp_comparison(result: dict, ours: str, other: str, accel: str) -> dict:
+    """MicroBEAM on OTP 27 (OURS, the default image) next to OTHER (the demo on OTP 25):
+    each figure for both and the ratio 27/25."""
+    a, b = result["systems"][ours], result["systems"][other]
+
+    def first(s):
+        return ((s["boot"].get(accel) or {}).get("first_200_s") or {}).get("median")
+
+    def mark(s, name):
+        return ((s["boot"].get(accel) or {}).get("marks_median_s") or {}).get(name)
+
+    figures = {
+        "total_bytes": (a["sizes"].get("total"), b["sizes"].get("total")),
+        "init_bytes": (a["sizes"]["components"].get("/init"), b["sizes"]["components"].get("/init")),
+        f"first_200_{accel}_s": (first(a), first(b)),
+        f"erl_start_to_release_started_{accel}_s": (
+            None if mark(a, "release_started") is None or mark(a, "erl_start") is None
+            else mark(a, "release_started") - mark(a, "erl_start"),
+            None if mark(b, "release_started") is None or mark(b, "erl_start") is None
+            else mark(b, "release_started") - mark(b, "erl_start")),
+        "memory_floor_mib": (a.get("memory_floor_mib"), b.get("memory_floor_mib")),
+        "mem_used_kib": ((a.get("steady") or {}).get("mem_used_kib"), (b.get("steady") or {}).get("mem_used_kib")),
+        "requests_per_s": ((a.get("steady") or {}).get("requests_per_s"),
+                           (b.get("steady") or {}).get("requests_per_s")),
+    }
+    return {"systems": {"27": ours, "25": other}, "accel": accel,
+            "figures": {k: {"otp27": x, "otp25": y, "ratio": ratio(x, y)} for k, (x, y) in figures.items()}}
+
+
+def otp_table(result: dict) -> str:
+    """The OTP 27 / OTP 25 rows (both MicroBEAM), or "" when the run had only one."""
+    cmp = result.get("otp_majors")
+    if not cmp:
+        return ""
+    rows = [("MicroBEAM by OTP major", "OTP 27", "OTP 25", "27/25")]
+    for name, f in cmp["figures"].items():
+        digits = 0 if name in ("requests_per_s",) else 2
+        rows.append((name, _fmt(f["otp27"], digits=digits), _fmt(f["otp25"], digits=digits),
+                     "-" if f["ratio"] is None else f"{f['ratio']:.3f}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for i, r in enumerate(rows):
+        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def verdicts(result: dict) -> dict:
     """Each target of TARGETS: met (True), missed (False) or not measured (None)."""
     ours, base = result["systems"]["microbeam"], result["systems"]["baseline"]
@@ -243,6 +291,8 @@ def svg(result: dict) -> str:
     MicroBEAM next to the baseline."""
     width = 900
     systems = [("MicroBEAM", result["systems"]["microbeam"]), ("baseline", result["systems"]["baseline"])]
+    if "microbeam-otp25" in result["systems"]:   # the same demo on OTP 25 (bench.py)
+        systems.insert(1, ("MicroBEAM, OTP 25", result["systems"]["microbeam-otp25"]))
     mb = 1024 * 1024
     parts = []
     y = 30

@@ -13,10 +13,12 @@ def configure_argv(repo, build_dir) -> list:
     return ["cmake", "-S", str(repo), "-B", str(build_dir), "-G", "Ninja"]
 
 
-def build_argv(build_dir, jobs=None) -> list:
+def build_argv(build_dir, jobs=None, targets=()) -> list:
     argv = ["cmake", "--build", str(build_dir)]
     if jobs:
         argv += ["--parallel", str(jobs)]
+    if targets:
+        argv += ["--target", *targets]
     return argv
 
 
@@ -29,13 +31,16 @@ def _need(tool):
         raise RuntimeError(f"{tool} not found: run `microbeam setup` first")
 
 
-def build(jobs=None) -> int:
+def build(jobs=None, targets=()) -> int:
+    """The whole build, or only TARGETS (e.g. elixir_host: the OTP 27 toolchain)."""
     _need("cmake")
     repo, bdir = paths.repo_root(), paths.build_dir()
     if not configured(bdir):
         proc.say(f"configuring {bdir}")
         proc.run(configure_argv(repo, bdir))
-    proc.run(build_argv(bdir, jobs))
+    proc.run(build_argv(bdir, jobs, targets))
+    if targets:
+        return 0
     out = paths.out_dir()
     for name in ("bzImage", "microbeam.cpio", "microbeam-init", "size-report.json"):
         f = out / name

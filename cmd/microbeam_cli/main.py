@@ -116,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--release", type=Path, default=None, metavar="PATH",
                    help="also build an image for this OTP release (mix release, rebar3, "
                         "reltool, systools make_script/make_tar layouts; built with OTP "
-                        "25.2.3; docs/releases.md)")
+                        "27 or 25, the /init of the release's major is used; docs/otp.md)")
     b.add_argument("--env-file", type=Path, default=None, metavar="FILE",
                    help="with --release: NAME=VALUE lines put into the image as "
                         "/etc/microbeam.env (mode 0600), the release's environment kept off "
@@ -130,6 +130,14 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-cacerts", action="store_true",
                    help="with --release: leave the CA bundle (/etc/ssl/certs/ca-certificates.crt) "
                         "out of the image of a release that includes ssl")
+    o = sub.add_parser("otp", help="run a command with an OTP major's erl/erlc/escript (and "
+                                    "for 27, Elixir 1.18's mix/elixir/iex) first on PATH",
+                       description="Run CMD with the toolchain of OTP MAJOR first on PATH: 27 is "
+                                   "OTP 27.3.4.1 + Elixir 1.18.3 built from Debian 13's sources "
+                                   "(the main build makes it), 25 Debian 12's own OTP. E.g. "
+                                   "`microbeam otp 27 -- mix release`. docs/otp.md.")
+    o.add_argument("major", type=int, metavar="MAJOR", help="25 or 27")
+    o.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ...")
     t = sub.add_parser("test", help="setup + build + ctest")
     t.add_argument("--jobs", "-j", type=_positive, default=None)
     t.add_argument("ctest_args", nargs=argparse.REMAINDER,
@@ -287,6 +295,16 @@ def dispatch(args) -> int:
             return release.build_release(args.release, args.out, args.jobs, args.env_file,
                                          cacerts=not args.no_cacerts, nifs=args.nif)
         return build.build(args.jobs)
+    if args.command == "otp":
+        from . import otp
+        cmd = list(args.cmd)
+        if cmd and cmd[0] == "--":
+            cmd = cmd[1:]
+        try:
+            return otp.run_with(args.major, cmd, lambda: build.build(targets=["elixir_host"]))
+        except otp.OtpError as e:
+            proc.say(f"error: {e}")
+            return 1
     if args.command == "test":
         install.setup()
         build.build(args.jobs)

@@ -100,7 +100,8 @@ def build_init(nifs: List[Nif], base_exe: str, build_dir: Path, work: Path, say)
     cache = target_bin / "CMakeCache.txt"
     if not cache.is_file():
         raise NifError(f"{cache}: missing (run `microbeam build` first)")
-    erts = Path(cache_value(cache, "MICROBEAM_ERTS"))
+    # The ERTS that /init links (erl_nif.h must be its own): 25's for the -otp25 variants.
+    erts = Path(cache_value(cache, "MICROBEAM_ERTS" if base_exe.endswith("-otp25") else "MICROBEAM_ERTS27"))
     cc = Path(cache_value(cache, "CMAKE_TOOLCHAIN_FILE")).parent / "bin" / "musl-cc"
     slots = int((erts / "nif-slots.txt").read_text()) if (erts / "nif-slots.txt").is_file() else 0
     parse([f"{n.app}={n.src}" for n in nifs], slots)   # the slot count, checked again

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import nif as nif_mod
+from . import otp as otp_mod
 from . import paths, proc
 
-# The static ERTS inside /init (erts-static/build.sh, from the pinned erlang source in
-# cmake/debian-sources.txt). A release must have been built for exactly this ERTS: its
-# .beam files and boot script are loaded by it, and OTP's applications are taken from
-# the host's OTP of the same version when the release does not carry them.
-STATIC_ERTS_VSN = "13.1.5"
-STATIC_OTP_VERSION = "25.2.3"
-DEBIAN_ERLANG = "1:25.2.3+dfsg-1+deb12u4"
+# The static ERTS inside /init comes in one build per OTP major (otp.py: 25 and 27). A
+# release gets the /init of its ERTS major: its .beam files and boot script are loaded by
+# that ERTS, and OTP's applications are taken from that major's host OTP when the release
+# does not carry them.
 
 
 class ReleaseError(Exception):
@@ -71,15 +69,14 @@ def read_release(path: Path) -> ReleaseInfo:
     return ReleaseInfo(path, name, erts_vsn, rel_vsn, Path(source))
 
 
-def check_erts(info: ReleaseInfo) -> None:
-    """A clear error unless the release was built for the static ERTS."""
-    if info.erts_vsn != STATIC_ERTS_VSN:
-        source = info.source or info.path / "releases" / "start_erl.data"
-        raise ReleaseError(
-            f"{source}: release {info.name} {info.rel_vsn} was "
-            f"built for ERTS {info.erts_vsn}, but MicroBEAM's static ERTS is {STATIC_ERTS_VSN} "
-            f"(OTP {STATIC_OTP_VERSION}): rebuild the release with Erlang/OTP {STATIC_OTP_VERSION} "
-            f"(Debian erlang {DEBIAN_ERLANG}, which `microbeam setup` installs)")
+def check_erts(info: ReleaseInfo) -> otp_mod.Choice:
+    """The OTP major whose /init runs the release (with a one-line note when the release
+    is for another version of that major); a one-line error for a major not built here."""
+    source = info.source or info.path / "releases" / "start_erl.data"
+    try:
+        return otp_mod.choose(info.erts_vsn, f"{source}: release {info.name} {info.rel_vsn}")
+    except otp_mod.OtpError as e:
+        raise ReleaseError(str(e))
 
 
 # Applications whose NIFs only out/microbeam-init-crypto has linked in (static NIFs with
@@ -107,9 +104,11 @@ def rel_apps(info: ReleaseInfo) -> list:
             if m.group(1) != "erts"]
 
 
-def init_name(apps) -> str:
-    """The /init variant for a release of these applications."""
-    return "microbeam-init-crypto" if any(a in CRYPTO_APPS for a in apps) else "microbeam-init"
+def init_name(apps, otp: otp_mod.Otp = None) -> str:
+    """The /init variant for a release of these applications on OTP's major (default:
+    the demo's, 27)."""
+    otp = otp or otp_mod.SUPPORTED[otp_mod.DEFAULT_MAJOR]
+    return otp_mod.init_name(otp, any(a in CRYPTO_APPS for a in apps))
 
 
 def write_base_spec(template: Path, init: Path, spec: Path, cacerts: Path = None) -> None:
@@ -162,16 +161,24 @@ def default_out(info: ReleaseInfo) -> Path:
 def assemble_argv(info: ReleaseInfo, work: Path) -> list:
     return ["escript", str(ASSEMBLE),
             str(info.path), str(work / "staging"), str(work / "release.spec"),
-            str(work / "sizes.json"), "--compress-beams", "--erts-vsn", STATIC_ERTS_VSN]
+            str(work / "sizes.json"), "--compress-beams", "--erts-vsn", info.erts_vsn]
 
 
-def stage(info: ReleaseInfo, work: Path, env_file: Path = None, linked_nif_apps=()) -> None:
+def stage(info: ReleaseInfo, work: Path, env_file: Path = None, linked_nif_apps=(),
+          otp: otp_mod.Otp = None) -> None:
     """assemble.escript stages the release (every check on it: applications, boot
     script, shared objects, but those of LINKED_NIF_APPS, whose NIFs --nif links into
-    /init); the env file joins the spec at /etc/microbeam.env, 0600."""
+    /init), run by OTP's major's escript (OTP applications the release leaves out come
+    from that OTP); the env file joins the spec at /etc/microbeam.env, 0600."""
     argv = assemble_argv(info, work) + [a for app in linked_nif_apps for a in ("--linked-nif", app)]
+    env = None
+    if otp is not None:
+        try:
+            env = otp_mod.command_env(otp.major)
+        except otp_mod.OtpError as e:
+            raise ReleaseError(str(e))
     proc.say("$ " + " ".join(argv))
-    p = subprocess.run(argv, capture_output=True, text=True)
+    p = subprocess.run(argv, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         raise _escript_error(p, "staging the release")
     if p.stdout:
@@ -231,7 +238,9 @@ def build_release(release_path: Path, out: Path = None, jobs=None, env_file: Pat
     from . import build  # the main build; imported here to keep this module's tests light
 
     info = read_release(Path(release_path).resolve())
-    check_erts(info)
+    choice = check_erts(info)
+    if choice.note:
+        proc.say(choice.note)
     if env_file is not None:
         read_env_file(env_file)  # before anything is built
     try:
@@ -241,17 +250,20 @@ def build_release(release_path: Path, out: Path = None, jobs=None, env_file: Pat
     apps = rel_apps(info)
     out = Path(out).resolve() if out else default_out(info)
     steps = 6
-    proc.say(f"[release 1/{steps}] {info.name} {info.rel_vsn} (ERTS {info.erts_vsn}) at {info.path}")
+    proc.say(f"[release 1/{steps}] {info.name} {info.rel_vsn} (ERTS {info.erts_vsn}, /init of OTP "
+             f"{choice.otp.otp_version}) at {info.path}")
     work = paths.build_dir() / "user-releases" / info.name
     work.mkdir(parents=True, exist_ok=True)
     proc.say(f"[release 2/{steps}] stage the release for the guest")
-    stage(info, work, env_file, [n.app for n in nif_list])
+    if choice.otp.major != 25:   # the OTP 27 toolchain is the main build's: build it first
+        build.build(jobs, targets=["elixir_host"])
+    stage(info, work, env_file, [n.app for n in nif_list], choice.otp)
     note = erts_note(work / "sizes.json")
     if note:
         proc.say("  " + note)
     proc.say(f"[release 3/{steps}] main build: kernel, /init (cached unless changed)")
     build.build(jobs)
-    init = paths.out_dir() / init_name(apps)
+    init = paths.out_dir() / init_name(apps, choice.otp)
     if nif_list:
         proc.say(f"  link /init ({init.name}) again with the release's NIFs")
         try:

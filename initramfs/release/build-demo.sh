@@ -13,6 +13,9 @@ mkdir -p "$1"
 build=$(cd "$1" && pwd)
 shift
 
+# MICROBEAM_TOOLCHAIN_PATH (if set) goes first on PATH: the OTP/Elixir the demo is built
+# with (the build sets it to its OTP 27 + Elixir 1.18 toolchain).
+[ -z "${MICROBEAM_TOOLCHAIN_PATH:-}" ] || PATH="$MICROBEAM_TOOLCHAIN_PATH:$PATH"
 export MIX_ENV=prod MIX_BUILD_ROOT="$build/mix" MIX_HOME="$build/mix-home" HEX_OFFLINE=1
 rm -rf "$build/mix-release"
 cd "$here/../demo"

@@ -26,6 +26,8 @@
 #include "crash/crash_path.h"
 #include "boot/early_mounts.h"
 #include "beam/emulator_args.h"
+#include "beam/linked_erts.h"
+#include "beam/signal_stack.h"
 #include "boot/etc_hosts.h"
 #include "boot/guest_sysctls.h"
 #include "erts_static.h"
@@ -153,11 +155,13 @@ void ReportPreviousCrashDump() {
   if (absl::Status s = sys::WriteFile(kBootTimelineFile, timeline.Json()); !s.ok()) {
     Say(absl::StrCat("microbeam: ", s.message()));
   }
-  Say(absl::StrCat("microbeam: starting ERTS ", release.erts_vsn, ", release ", release.rel_vsn,
-                   " at ", release.root));
+  Say(absl::StrCat("microbeam: starting ERTS ", kLinkedErtsVsn, " (OTP ", kLinkedOtpVersion, "), release ",
+                   release.rel_vsn, " at ", release.root,
+                   release.erts_vsn == kLinkedErtsVsn ? "" : absl::StrCat(" (built for ERTS ", release.erts_vsn, ")")));
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  PrepareErtsSignalStacks();  // what erl_main.c does before erl_start (signal_stack.h)
   erl_start(static_cast<int>(args.size()), argv.data());
   // erl_start only comes back if the emulator's main thread ends without exiting.
   EndOfBeam("returned from erl_start", 0);

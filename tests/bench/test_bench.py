@@ -93,6 +93,23 @@ class Reports(unittest.TestCase):
         self.assertIn("0.100", text)  # total size ratio 6 MB / 60 MB
         self.assertIn("targets: total_size met, boot_ratio_tcg met, memory_floor met", text)
 
+    def test_otp_majors_side_by_side(self):
+        r = sample_result()
+        r["systems"]["microbeam-otp25"] = json.loads(json.dumps(r["systems"]["microbeam"]))
+        r["systems"]["microbeam-otp25"]["sizes"]["total"] = 5_000_000
+        r["systems"]["microbeam-otp25"]["steady"]["requests_per_s"] = 400.0
+        r["otp_majors"] = report.otp_comparison(r, "microbeam", "microbeam-otp25", "tcg")
+        f = r["otp_majors"]["figures"]
+        self.assertEqual(f["total_bytes"], {"otp27": 6_000_000, "otp25": 5_000_000, "ratio": 1.2})
+        self.assertEqual(f["requests_per_s"]["ratio"], 1.25)
+        self.assertEqual(f["erl_start_to_release_started_tcg_s"]["otp27"], None)  # no erl_start mark
+        text = report.otp_table(r)
+        for part in ("OTP 27", "OTP 25", "27/25", "memory_floor_mib", "first_200_tcg_s", "1.200"):
+            self.assertIn(part, text)
+        self.assertEqual(report.otp_table(sample_result()), "")
+        texts = " ".join(t.text or "" for t in ET.fromstring(report.svg(r)).iter("{http://www.w3.org/2000/svg}text"))
+        self.assertIn("MicroBEAM, OTP 25", texts)
+
     def test_svg_is_well_formed_and_names_both_systems(self):
         root = ET.fromstring(report.svg(sample_result()))
         texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
@@ -180,6 +197,11 @@ class QuickRun(unittest.TestCase):
             self.assertIsNotNone(s["memory_floor_mib"], name)
             self.assertIsNotNone(s["steady"].get("requests_per_s"), name)
         self.assertLess(result["ratios"]["total_size"], 1.0)
+        # Both OTP majors side by side: the demo on OTP 25 booted too.
+        s = result["systems"]["microbeam-otp25"]
+        self.assertIsNotNone(s["boot"]["tcg"]["first_200_s"]["median"], "the OTP 25 demo did not boot")
+        self.assertIsNotNone(result["otp_majors"]["figures"]["requests_per_s"]["otp25"])
+        self.assertIn("MicroBEAM by OTP major", r.stdout)
 
 
 if __name__ == "__main__":

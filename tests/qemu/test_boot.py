@@ -93,6 +93,7 @@ class ServesHttp(unittest.TestCase):
         m = r.json()
         self.assertEqual(m.get("os_pid"), "1", m)
         self.assertEqual(m.get("emu_flavor"), "jit", m)
+        self.assertEqual(m.get("otp_release"), "27", m)   # the demo runs on ERTS 27
 
     def test_health(self):
         self.assertEqual(self.guest.http_get("/health", timeout=30).status, 200)

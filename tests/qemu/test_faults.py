@@ -152,7 +152,7 @@ class CrashDump(FaultTest):
         self.assertRegex(console, r"the BEAM wrote a crash dump to /crash/erl_crash.dump \(\d+ bytes\)")
         self.assertIn("microbeam: | Calling Thread: ", console, "the header's last line")
         self.assertIn("microbeam: | Slogan: fault matrix: crash dump", console, console[-3000:])
-        self.assertIn("microbeam: | System version: Erlang/OTP 25", console)
+        self.assertIn("microbeam: | System version: Erlang/OTP 27", console)
         self.assertIn("the BEAM halted (status 1); exit policy: poweroff", console)
         self.assertEqual(got, 0, "power off" + console[-3000:])
         record('`erlang:halt("reason")`', "crash dump header on the console (all of it, at loglevel=1), power off",

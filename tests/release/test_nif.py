@@ -53,9 +53,11 @@ class NifOptions(unittest.TestCase):
         self.assertIn("/e/include/nif", argv)
 
 
-@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init").is_file(),
+@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init-otp25").is_file(),
                      "main build missing (cmd/microbeam build)")
 class NifReleaseInTheGuest(unittest.TestCase):
+    """examples/nif_hello, built with the host's OTP 25: its /init is microbeam-init-otp25's
+    link plus the NIF, against ERTS 25's erl_nif.h."""
 
     @classmethod
     def setUpClass(cls):
@@ -73,16 +75,16 @@ class NifReleaseInTheGuest(unittest.TestCase):
 
     def test_image_has_its_own_init_and_no_so(self):
         self.assertIn("NIF of nif_hello: 1 C file(s)", self.build_log)
-        self.assertTrue((self.images / "microbeam-init-nif").is_file())
+        self.assertTrue((self.images / "microbeam-init-otp25-nif").is_file())
         p = subprocess.run([str(REPO / "tests" / "image" / "hard_lines_test.sh"), str(self.images),
-                            str(self.images / "microbeam.cpio"), "microbeam-init-nif"],
+                            str(self.images / "microbeam.cpio"), "microbeam-init-otp25-nif"],
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         listing = subprocess.run(f"lz4 -dcq '{self.images / 'microbeam.cpio'}' | cpio -it --quiet",
                                  shell=True, capture_output=True, text=True, check=True).stdout
         self.assertIn("release/lib/nif_hello-0.1.0/ebin/nif_hello.beam", listing)
         self.assertNotIn("nif_hello.so", listing)
-        syms = subprocess.run(["nm", str(self.images / "microbeam-init-nif.debug")],
+        syms = subprocess.run(["nm", str(self.images / "microbeam-init-otp25-nif.debug")],
                               capture_output=True, text=True, check=True).stdout
         self.assertRegex(syms, r"(?m) T microbeam_nif_0_nif_init$")
 

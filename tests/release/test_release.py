@@ -116,7 +116,8 @@ class ReadRelease(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stderr)
         lines = p.stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, p.stderr)
-        self.assertIn("ERTS 14.0.2", lines[0])
+        self.assertIn("ERTS 14.0.2 (OTP 26)", lines[0])
+        self.assertIn("microbeam otp 27 -- mix release", lines[0])
         self.assertNotIn("Traceback", p.stderr)
 
 
@@ -324,6 +325,10 @@ class ErlangExampleBootsFromItsOwnImage(unittest.TestCase):
             self.assertTrue((self.images / name).is_file(), name)
         for step in ("[release 1/6]", "[release 3/6]", "[release 6/6] hard lines"):
             self.assertIn(step, self.build_log)
+        # Built with the host's (Debian 12's) OTP 25: ERTS 25's /init, no same-major note.
+        self.assertIn("(ERTS 13.1.5, /init of OTP 25.2.3)", self.build_log)
+        self.assertIn("/init: microbeam-init-otp25;", self.build_log)
+        self.assertNotIn("accepted, same major", self.build_log)
 
     def test_serves_with_sys_config_and_vm_args_honoured(self):
         with self.boot() as g:
@@ -415,6 +420,7 @@ class SystoolsTarReleaseBoots(unittest.TestCase):
         env_file.write_text("# the release's environment, in the image\nFROM_FILE=1\n")
         log = build_image(tmp / "rel", tmp / "images", "--env-file", str(env_file))
         self.assertIn("erts-13.1.5 in the release: not used", log)
+        self.assertIn("/init: microbeam-init-otp25;", log)   # built with the host's OTP 25
         self.assertIn("[release 6/6] hard lines", log)
         listing = subprocess.run(f"lz4 -dcq {tmp / 'images' / 'microbeam.cpio'} | cpio -itv --quiet",
                                  shell=True, capture_output=True, text=True, check=True).stdout

@@ -1,5 +1,8 @@
 """crypto, public_key and ssl in the guest: examples/tls_hello through
-`microbeam build --release`, booted once under TCG.
+`microbeam build --release`, booted once under TCG on each OTP major: built with the
+host's OTP 25 (the -otp25 /init), and with `microbeam otp 27 --` (OTP 27's /init), that
+one's ERTS version rewritten to another patch of 27 (15.2), which `build --release`
+accepts with one line naming both versions.
 
 The test makes its own CA (and a second one the guest must refuse) with the `openssl`
 CLI, runs a TLS server on the host (Python's ssl module, 127.0.0.1, which the guest
@@ -32,7 +35,7 @@ from pathlib import Path
 # importing test_boot also puts cmd/ on the path.
 from tests.qemu.test_boot import ACCEL, OUT, REPO  # noqa: E402
 
-from microbeam_cli import qemucmd, release  # noqa: E402
+from microbeam_cli import otp, qemucmd, release  # noqa: E402
 from microbeam_cli.vm import Guest  # noqa: E402
 
 BOOT_TIMEOUT = float(os.environ.get("MICROBEAM_BOOT_TIMEOUT", "240"))
@@ -128,6 +131,9 @@ class InitVariant(unittest.TestCase):
         self.assertEqual(release.rel_apps(info), ["kernel", "stdlib", "asn1", "shop"])
         self.assertEqual(release.init_name(release.rel_apps(info)), "microbeam-init-crypto")
         self.assertEqual(release.init_name(["kernel", "crypto"]), "microbeam-init-crypto")
+        self.assertEqual(release.init_name(["kernel", "crypto"], otp.SUPPORTED[25]),
+                         "microbeam-init-crypto-otp25")
+        self.assertEqual(release.init_name(["kernel"], otp.SUPPORTED[25]), "microbeam-init-otp25")
 
     def test_no_crypto_keeps_the_small_init(self):
         info = self.rel('{release, {"shop", "1.0"}, {erts, "13.1.5"}, [{kernel, "8.5.3"}, {stdlib, "4.2"}]}.')
@@ -141,9 +147,19 @@ class InitVariant(unittest.TestCase):
                          "# head\nfile /init /o/microbeam-init-crypto 0755 0 0\ndir /dev 0755 0 0\n")
 
 
-@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init-crypto").is_file(),
+@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init-crypto-otp25").is_file(),
                      "main build missing (cmd/microbeam build)")
 class TLSReleaseInTheGuest(unittest.TestCase):
+    """Built with the host's OTP 25."""
+    MAJOR = 25
+    INIT = "microbeam-init-crypto-otp25"
+    ERTS_CLAIMED = None    # the release's ERTS version as built
+
+    @classmethod
+    def build_example(cls, sys_config: Path) -> None:
+        subprocess.run(MICROBEAM + ["otp", str(cls.MAJOR), "--", str(REPO / "examples" / "tls_hello" / "build.sh"),
+                                    str(cls.tmp / "rel"), str(sys_config)],
+                       check=True, capture_output=True, timeout=300, env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
 
     @classmethod
     def setUpClass(cls):
@@ -160,8 +176,13 @@ class TLSReleaseInTheGuest(unittest.TestCase):
             f"  {{ca_pem, {erl_binary(text('ca.pem'))}}},\n"
             f"  {{other_ca_pem, {erl_binary(text('other-ca.pem'))}}},\n"
             f"  {{server_pem, {erl_binary(text('guest.pem') + text('guest.key'))}}}]}}].\n")
-        subprocess.run([str(REPO / "examples" / "tls_hello" / "build.sh"), str(cls.tmp / "rel"),
-                        str(sys_config)], check=True, capture_output=True, timeout=300)
+        cls.build_example(sys_config)
+        rel_file = cls.tmp / "rel" / "releases" / "0.1.0" / "tls_hello.rel"
+        if cls.ERTS_CLAIMED:   # as if built by another patch release of the same major
+            start = cls.tmp / "rel" / "releases" / "start_erl.data"
+            built = start.read_text().split()[0]
+            start.write_text(start.read_text().replace(built, cls.ERTS_CLAIMED))
+            rel_file.write_text(rel_file.read_text().replace(f'"{built}"', f'"{cls.ERTS_CLAIMED}"'))
         cls.images = cls.tmp / "images"
         p = subprocess.run(MICROBEAM + ["build", "--release", str(cls.tmp / "rel"), "--out", str(cls.images)],
                            capture_output=True, text=True, timeout=1800,
@@ -175,22 +196,35 @@ class TLSReleaseInTheGuest(unittest.TestCase):
         cls.server.close()
 
     def test_image_has_the_crypto_init_and_no_nif_files(self):
-        self.assertIn("/init: microbeam-init-crypto", self.build_log)
+        self.assertIn(f"/init: {self.INIT};", self.build_log)
         p = subprocess.run([str(REPO / "tests" / "image" / "hard_lines_test.sh"), str(OUT),
-                            str(self.images / "microbeam.cpio"), "microbeam-init-crypto"],
+                            str(self.images / "microbeam.cpio"), self.INIT],
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         listing = subprocess.run(f"lz4 -dcq '{self.images / 'microbeam.cpio'}' | cpio -it --quiet",
                                  shell=True, capture_output=True, text=True, check=True).stdout
-        self.assertIn("release/lib/ssl-10.8.7/ebin/ssl.beam", listing)
+        ssl_vsn = {25: "10.8.7", 27: "11.2.12.1"}[self.MAJOR]
+        self.assertIn(f"release/lib/ssl-{ssl_vsn}/ebin/ssl.beam", listing)
         for so in ("crypto.so", "crypto_callback.so", "otp_test_engine.so", "asn1rt_nif.so"):
             self.assertNotIn(so, listing)
         report = json.loads((self.images / "size-report.json").read_text())
-        self.assertEqual(report["init"], (OUT / "microbeam-init-crypto").stat().st_size)
-        self.assertEqual(report["init_name"], "microbeam-init-crypto")
+        self.assertEqual(report["init"], (OUT / self.INIT).stat().st_size)
+        self.assertEqual(report["init_name"], self.INIT)
         self.assertLessEqual(report["total"], IMAGE_BUDGET, report)
 
+    def test_the_majors_erts_runs_it(self):
+        erts = otp.SUPPORTED[self.MAJOR].erts_vsn
+        note = [ln for ln in self.build_log.splitlines() if "accepted, same major" in ln]
+        if self.ERTS_CLAIMED:
+            self.assertEqual(len(note), 1, self.build_log)
+            self.assertIn(f"ERTS {self.ERTS_CLAIMED} (OTP {self.MAJOR})", note[0])
+            self.assertIn(f"/init has ERTS {erts} (OTP {otp.SUPPORTED[self.MAJOR].otp_version})", note[0])
+        else:
+            self.assertEqual(note, [], self.build_log)
+
     def test_trust_store_in_the_image_unless_no_cacerts(self):
+        if self.ERTS_CLAIMED:
+            self.skipTest("the same build path as on OTP 25: tested there")
         listing = lambda images: subprocess.run(  # noqa: E731
             f"lz4 -dcq '{images / 'microbeam.cpio'}' | cpio -itv --quiet", shell=True,
             capture_output=True, text=True, check=True).stdout
@@ -238,6 +272,7 @@ class TLSReleaseInTheGuest(unittest.TestCase):
             console = g.console_text()
         self.assertEqual(answers, {"TLSv1_2": "tlsv1.2 from the host\n", "TLSv1_3": "tlsv1.3 from the host\n"})
         self.assertEqual(status, 0, console[-4000:])
+        self.assertIn(f"Erlang/OTP {self.MAJOR} ", console)
         for check in ("hash", "strong_rand_bytes", "certificate", "cacerts_get", "'tlsv1.2'", "'tlsv1.3'",
                       "wrong_ca_refused", "listener"):
             self.assertIn(f"tls_hello check {check}: ok", console)
@@ -246,6 +281,15 @@ class TLSReleaseInTheGuest(unittest.TestCase):
         self.assertEqual(len(clocks), 2, self.server.seen)
         for guest_ms, host_ms in clocks:
             self.assertLess(abs(host_ms - guest_ms), 2000, "guest clock off by more than 2 s")
+
+
+@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init-crypto").is_file()
+                     and (OUT / "otp-27.env").is_file(), "main build missing (cmd/microbeam build)")
+class TLSReleaseOnOtp27(TLSReleaseInTheGuest):
+    """Built with `microbeam otp 27 --`, then claimed for ERTS 15.2 (OTP 27.2)."""
+    MAJOR = 27
+    INIT = "microbeam-init-crypto"
+    ERTS_CLAIMED = "15.2"
 
 
 if __name__ == "__main__":

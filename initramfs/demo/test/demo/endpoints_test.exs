@@ -21,7 +21,7 @@ defmodule Demo.EndpointsTest do
 
     assert m["os_pid"] == List.to_string(:os.getpid())
     assert m["emu_flavor"] in ["jit", "emu"]
-    assert m["otp_release"] == "25"
+    assert m["otp_release"] == "27"
     assert m["schedulers"] >= 1
   end
 
