@@ -10,7 +10,7 @@ endif()
 set(OUT "${CMAKE_SOURCE_DIR}/out")
 file(MAKE_DIRECTORY "${OUT}")
 find_program(OBJCOPY NAMES objcopy llvm-objcopy-14 REQUIRED)
-find_program(LZ4 lz4 REQUIRED)
+find_program(ZSTD zstd REQUIRED)
 find_program(PYTHON3 python3 REQUIRED)
 
 # microbeam_cached_step(NAME SCRIPT s RESULT var [INPUTS files...] [PINS names...] [ARGS args...])
@@ -156,8 +156,8 @@ add_custom_command(OUTPUT "${RELEASE_BIN}/release.spec" "${RELEASE_BIN}/sizes.js
   COMMENT "Building the demo release (Elixir 1.18, OTP 27)")
 
 # The initramfs: /init, the mount points, /dev/console, the release with a boot script
-# guided by one profiling boot (initramfs/build_initramfs.py); lz4-compressed in the
-# legacy frame the kernel's RD_LZ4 reads (why lz4: kernel/README.md).
+# guided by one profiling boot (initramfs/build_initramfs.py); zstd-compressed for the
+# kernel's RD_ZSTD (why zstd: kernel/README.md).
 configure_file(initramfs/base.spec.in "${CMAKE_BINARY_DIR}/base.spec" @ONLY)
 add_custom_command(OUTPUT "${OUT}/microbeam.cpio"
   COMMAND "${PYTHON3}" "${CMAKE_SOURCE_DIR}/initramfs/build_initramfs.py"

@@ -12,7 +12,7 @@
    primLoad (STAGED_ROOT/releases/VSN/start.boot, written from the assembler's own, which
    is kept in WORK_DIR): init then prepares them in parallel on every scheduler instead of
    one by one on first call (see its header).
-4. MKCPIO again, then `lz4 -l -9` into OUT_CPIO (the legacy frame the kernel reads).
+4. MKCPIO again, then `zstd -19` into OUT_CPIO (the kernel's RD_ZSTD; why: kernel/README.md).
 
 Without root or unshare, or if the profiling boot fails, the boot script stays as it was
 (one line says why) and the image is still written: it boots the same, only slower
@@ -141,8 +141,8 @@ def main(argv):
                         str(staged), rel_vsn, str(prof), str(assembled)], check=True)
         ours.write_text(sha256(boot))
         mkcpio(mkcpio_bin, raw, [base_spec, release_spec])
-    step(4, f"lz4 -l -9 -> {out}")
-    subprocess.run(["lz4", "-l", "-9", "-q", "-f", str(raw), str(out)], check=True)
+    step(4, f"zstd -19 -> {out}")
+    subprocess.run(["zstd", "-19", "-q", "-f", str(raw), "-o", str(out)], check=True)
     return 0
 
 

@@ -75,7 +75,7 @@ def _kill_tree(p):
 
 def unpack(initrd: Path) -> Path:
     root = Path(tempfile.mkdtemp(prefix="microbeam-native-"))
-    r = subprocess.run(f"lz4 -dc '{Path(initrd).resolve()}' | cpio -idm --quiet", shell=True, cwd=root,
+    r = subprocess.run(f"zstd -dcq '{Path(initrd).resolve()}' | cpio -idm --quiet", shell=True, cwd=root,
                        capture_output=True, text=True)
     if r.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)

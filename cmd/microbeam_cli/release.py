@@ -3,7 +3,7 @@ systools) in, `bzImage` + `microbeam.cpio` for it out.
 
 The kernel and /init are the ones the main build makes (cached); only the release part
 of the initramfs differs: initramfs/release/assemble.escript stages it, the cpio writer
-adds it to the base spec (/init, mount points, /dev/console), lz4 compresses it as the
+adds it to the base spec (/init, mount points, /dev/console), zstd compresses it as the
 main build does.
 """
 
@@ -273,7 +273,7 @@ def build_release(release_path: Path, out: Path = None, jobs=None, env_file: Pat
     bundle = paths.out_dir() / "ca-certificates.crt" if cacerts and "ssl" in apps else None
     proc.say(f"  /init: {init.name}; CA bundle: {CACERTS_GUEST if bundle else 'none'}")
     write_base_spec(paths.build_dir() / "base.spec", init, work / "base.spec", bundle)
-    proc.say(f"[release 4/{steps}] initramfs: /init + the release, boot script profiled, lz4")
+    proc.say(f"[release 4/{steps}] initramfs: /init + the release, boot script profiled, zstd")
     out.mkdir(parents=True, exist_ok=True)
     proc.run(initramfs_argv(work, out))
     proc.say(f"[release 5/{steps}] kernel and size report into {out}")

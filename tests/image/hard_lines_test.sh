@@ -26,14 +26,14 @@ check "/init holds no glibc code" bash -c "! nm '$debug' | grep -qE ' (_dl_x86_c
 check "/init runs the JIT emulator (beam_jit objects linked)" bash -c "nm '$debug' | grep -q 'beamasm\|BeamAssembler\|asmjit'"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && lz4 -dcq "$cpio" | cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
+(cd "$tmp" && zstd -dcq "$cpio" | cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
 elfs=$(cd "$tmp" && find . -type f -exec sh -c 'head -c4 "$1" | grep -q "^.ELF" && echo "$1"' _ {} \;)
 check "the initramfs holds exactly one ELF, ./init (found: $(echo $elfs))" test "$elfs" = "./init"
 check "the initramfs /init is out/${3:-microbeam-init}" cmp -s "$tmp/init" "$init"
-check "/dev/console is in the initramfs" test -c "$tmp/dev/console" -o -n "$(lz4 -dcq "$cpio" | cpio -itv --quiet 2>/dev/null | grep '^c.* dev/console$')"
+check "/dev/console is in the initramfs" test -c "$tmp/dev/console" -o -n "$(zstd -dcq "$cpio" | cpio -itv --quiet 2>/dev/null | grep '^c.* dev/console$')"
 # Lock-down: nothing in the image is writable by others (the guest mounts its own /tmp),
 # and nothing runs set-uid or set-gid.
-listing=$(lz4 -dcq "$cpio" | cpio -itv --quiet 2>/dev/null)
+listing=$(zstd -dcq "$cpio" | cpio -itv --quiet 2>/dev/null)
 ww=$(echo "$listing" | awk '$1 !~ /^l/ && substr($1, 9, 1) == "w" {print $NF}' | grep -v '^tmp$' || true)
 check "no world-writable file or directory in the initramfs but /tmp (found: $(echo $ww))" test -z "$ww"
 suid=$(echo "$listing" | awk '$1 ~ /[sS]/ {print $NF}')

@@ -32,7 +32,7 @@ class NsGuest:
     def __init__(self, initrd: Path, args=(), shell=True, prepare=None, stdio_closed=False):
         self.root = Path(tempfile.mkdtemp(prefix="microbeam-ns-"))
         self.root.chmod(0o755)  # as the VM's root: the app's unprivileged user must get through it
-        unpack = subprocess.run(f"lz4 -dc '{initrd}' | cpio -idm --quiet",
+        unpack = subprocess.run(f"zstd -dcq '{initrd}' | cpio -idm --quiet",
                                 shell=True, cwd=self.root, capture_output=True, text=True)
         if unpack.returncode != 0:
             raise NsGuestError(f"{initrd}: cannot unpack: {unpack.stderr.strip()}")

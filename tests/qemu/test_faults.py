@@ -51,14 +51,14 @@ def post_halt(guest: Guest, what: str) -> float:
 
 
 def broken_initrd(workdir: Path, breaks) -> Path:
-    """out/microbeam.cpio unpacked, changed by BREAKS(root), packed again (newc, lz4)."""
+    """out/microbeam.cpio unpacked, changed by BREAKS(root), packed again (newc, zstd)."""
     root = workdir / "root"
     root.mkdir()
-    subprocess.run(f"lz4 -dc '{INITRD}' | cpio -idm --quiet", shell=True, cwd=root, check=True)
+    subprocess.run(f"zstd -dcq '{INITRD}' | cpio -idm --quiet", shell=True, cwd=root, check=True)
     breaks(root)
     out = workdir / "broken.cpio"
     subprocess.run(f"find . -mindepth 1 -printf '%P\\n' | LC_ALL=C sort | cpio -o -H newc --quiet "
-                   f"| lz4 -l -9 -q > '{out}'", shell=True, cwd=root, check=True)
+                   f"| zstd -q -19 > '{out}'", shell=True, cwd=root, check=True)
     return out
 
 

@@ -80,7 +80,7 @@ class NifReleaseInTheGuest(unittest.TestCase):
                             str(self.images / "microbeam.cpio"), "microbeam-init-otp25-nif"],
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        listing = subprocess.run(f"lz4 -dcq '{self.images / 'microbeam.cpio'}' | cpio -it --quiet",
+        listing = subprocess.run(f"zstd -dcq '{self.images / 'microbeam.cpio'}' | cpio -it --quiet",
                                  shell=True, capture_output=True, text=True, check=True).stdout
         self.assertIn("release/lib/nif_hello-0.1.0/ebin/nif_hello.beam", listing)
         self.assertNotIn("nif_hello.so", listing)

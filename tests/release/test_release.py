@@ -422,7 +422,7 @@ class SystoolsTarReleaseBoots(unittest.TestCase):
         self.assertIn("erts-13.1.5 in the release: not used", log)
         self.assertIn("/init: microbeam-init-otp25;", log)   # built with the host's OTP 25
         self.assertIn("[release 6/6] hard lines", log)
-        listing = subprocess.run(f"lz4 -dcq {tmp / 'images' / 'microbeam.cpio'} | cpio -itv --quiet",
+        listing = subprocess.run(f"zstd -dcq {tmp / 'images' / 'microbeam.cpio'} | cpio -itv --quiet",
                                  shell=True, capture_output=True, text=True, check=True).stdout
         self.assertRegex(listing, r"(?m)^-rw------- .* /?etc/microbeam.env$")
         report = json.loads((tmp / "images" / "size-report.json").read_text())
