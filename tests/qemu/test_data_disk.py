@@ -342,8 +342,8 @@ class ExitPaths(unittest.TestCase):
 class MnesiaOnData(unittest.TestCase):
     """A test release (tests/qemu/mnesia_release: kernel, stdlib, mnesia loaded) whose
     vm.args puts Mnesia's directory on /data: a disc_copies table written in one
-    transaction, a clean stop (init:stop, /data unmounted), and at the next boot the
-    row is there."""
+    transaction, a clean reboot (init:stop, /data unmounted, the reboot policy), and at
+    the next boot the row is there."""
 
     COMMIT = ("try ok = mnesia:create_schema([node()]), ok = mnesia:start(), "
               "{atomic, ok} = mnesia:create_table(kv, [{disc_copies, [node()]}]), "
@@ -378,12 +378,14 @@ class MnesiaOnData(unittest.TestCase):
     def test_disc_copies_table_survives_a_clean_reboot(self):
         image = self.tmp / "data.img"
         disk_mod.prepare(disk_mod.DiskSpec(str(image), 16 << 20), say=lambda _: None)
-        commit = "microbeam.eval=" + base64.b64encode(self.COMMIT.encode()).decode()
+        # The reboot policy: the first VM ends in a reboot (QEMU's -no-reboot ends it there).
+        commit = "microbeam.exit=reboot microbeam.eval=" + base64.b64encode(self.COMMIT.encode()).decode()
         with self.boot(image, commit) as g:
             status = g.wait_exit(BOOT_TIMEOUT)
             first = g.console_text()
             save_console(g, "data_disk_mnesia_commit")
         self.assertIn("mnesia test: committed in /data/mnesia", first, first[-3000:])
+        self.assertIn("exit policy: reboot", first)
         self.assertEqual(status, 0, first[-3000:])
         self.assertIn("microbeam: /data: synced and unmounted", first)
         t0 = time.monotonic()
@@ -394,8 +396,8 @@ class MnesiaOnData(unittest.TestCase):
             save_console(g, "data_disk_mnesia_read")
         self.assertEqual(status, 0, second[-3000:])
         self.assertNotIn(RECOVERY, second)
-        record("data disk: Mnesia disc_copies table in /data/mnesia", "committed, init:stop(), /data unmounted; "
-               "the row read back at the next boot", took, WHERE, "second boot's start to its status")
+        record("data disk: Mnesia disc_copies table in /data/mnesia", "committed, init:stop(), /data unmounted, "
+               "reboot; the row read back at the next boot", took, WHERE, "second boot's start to its status")
 
 
 if __name__ == "__main__":
