@@ -261,10 +261,13 @@ class DiskFaults(unittest.TestCase):
     def test_missing_disk_required_opens_the_rescue_shell(self):
         t0 = time.monotonic()
         with boot(None, "microbeam.data=/dev/vda microbeam.data_required=1") as g:
-            g.wait_for_console(r"microbeam-rescue# ", BOOT_TIMEOUT)
+            first = g.wait_for_console(r"microbeam-rescue# ", BOOT_TIMEOUT)
             took = time.monotonic() - t0
-            time.sleep(1)
             console = g.console_text()
+            g.send_console("boot\r")                   # leaving the shell tries again
+            g.wait_for_console(r"mounting /data again", 30, start=first.end())
+            g.wait_for_console(r"microbeam-rescue# ", 30, start=first.end())
+            self.assertNotIn("demo: listening", g.console_text())
             save_console(g, "data_disk_missing")
         lines = [l for l in console.splitlines() if "microbeam: /data:" in l]
         self.assertEqual(len(lines), 1, lines)
@@ -342,8 +345,8 @@ class ExitPaths(unittest.TestCase):
 class MnesiaOnData(unittest.TestCase):
     """A test release (tests/qemu/mnesia_release: kernel, stdlib, mnesia loaded) whose
     vm.args puts Mnesia's directory on /data: a disc_copies table written in one
-    transaction, a clean stop (init:stop, /data unmounted), and at the next boot the
-    row is there."""
+    transaction, a clean reboot (init:stop, /data unmounted, the reboot policy), and at
+    the next boot the row is there."""
 
     COMMIT = ("try ok = mnesia:create_schema([node()]), ok = mnesia:start(), "
               "{atomic, ok} = mnesia:create_table(kv, [{disc_copies, [node()]}]), "
@@ -378,12 +381,14 @@ class MnesiaOnData(unittest.TestCase):
     def test_disc_copies_table_survives_a_clean_reboot(self):
         image = self.tmp / "data.img"
         disk_mod.prepare(disk_mod.DiskSpec(str(image), 16 << 20), say=lambda _: None)
-        commit = "microbeam.eval=" + base64.b64encode(self.COMMIT.encode()).decode()
+        # The reboot policy: the first VM ends in a reboot (QEMU's -no-reboot ends it there).
+        commit = "microbeam.exit=reboot microbeam.eval=" + base64.b64encode(self.COMMIT.encode()).decode()
         with self.boot(image, commit) as g:
             status = g.wait_exit(BOOT_TIMEOUT)
             first = g.console_text()
             save_console(g, "data_disk_mnesia_commit")
         self.assertIn("mnesia test: committed in /data/mnesia", first, first[-3000:])
+        self.assertIn("exit policy: reboot", first)
         self.assertEqual(status, 0, first[-3000:])
         self.assertIn("microbeam: /data: synced and unmounted", first)
         t0 = time.monotonic()
@@ -394,8 +399,8 @@ class MnesiaOnData(unittest.TestCase):
             save_console(g, "data_disk_mnesia_read")
         self.assertEqual(status, 0, second[-3000:])
         self.assertNotIn(RECOVERY, second)
-        record("data disk: Mnesia disc_copies table in /data/mnesia", "committed, init:stop(), /data unmounted; "
-               "the row read back at the next boot", took, WHERE, "second boot's start to its status")
+        record("data disk: Mnesia disc_copies table in /data/mnesia", "committed, init:stop(), /data unmounted, "
+               "reboot; the row read back at the next boot", took, WHERE, "second boot's start to its status")
 
 
 if __name__ == "__main__":
