@@ -194,6 +194,11 @@ void PrepareShutdown(const Config& config, const std::vector<long>& restart_time
   g_restart_times = restart_times;
 }
 
+void EndTheVm(ExitPolicy action) {
+  StopOtherProcesses();
+  RebootWith(action == ExitPolicy::kReboot ? RB_AUTOBOOT : RB_POWER_OFF);
+}
+
 void EndOfBeam(const char* how, int status) {
   // One owner: a second thread (another abort, the watcher's timeout), or a crash
   // while ending, waits for the first one's end.

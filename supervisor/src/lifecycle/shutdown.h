@@ -24,6 +24,11 @@ void PrepareShutdown(const Config& config, const std::vector<long>& restart_time
 // says. Async-signal-safe.
 void RequestExitAction(ExitPolicy action);
 
+// The rescue shell's `reboot` and `poweroff` (kReboot, kPoweroff): the way every other
+// exit ends, without a BEAM to stop: the other processes stopped, the volumes closed,
+// microbeam.poweroff honoured. Never returns.
+[[noreturn]] void EndTheVm(ExitPolicy action);
+
 // Routes fatal signals raised inside PID 1 (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT)
 // to EndOfBeam.
 void InstallCrashHandlers();

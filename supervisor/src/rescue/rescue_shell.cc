@@ -1,6 +1,5 @@
 #include "rescue/rescue_shell.h"
 
-#include <sys/reboot.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "config/config.h"
+#include "lifecycle/shutdown.h"
 #include "rescue/commands.h"
 #include "rescue/line_editor.h"
 
@@ -86,14 +86,8 @@ ShellExit RunRescueShell(std::string_view why) {
     WriteAll(text);
     switch (outcome.action) {
       case rescue::Action::kBoot: return ShellExit::kBoot;
-      case rescue::Action::kReboot:
-        sync();
-        reboot(RB_AUTOBOOT);
-        break;
-      case rescue::Action::kPoweroff:
-        sync();
-        reboot(RB_POWER_OFF);
-        break;
+      case rescue::Action::kReboot: EndTheVm(ExitPolicy::kReboot);
+      case rescue::Action::kPoweroff: EndTheVm(ExitPolicy::kPoweroff);
       case rescue::Action::kContinue: break;
     }
     WriteAll(kPrompt);
