@@ -44,8 +44,9 @@ GUEST_DEVICE = "eth0"            # the guest's only NIC, virtio-net
 FIRECRACKER_CMDLINE = ("console=ttyS0", "reboot=k", "panic=1", "pci=off",
                        "i8042.noaux", "i8042.nomux", "i8042.dumbkbd")
 # On x86 Firecracker a guest power off halts the vCPUs and the process lives on; only a
-# reboot ends it. So when the BEAM stops, PID 1 reboots (unless --append says otherwise).
-FIRECRACKER_EXIT_POLICY = "microbeam.exit=reboot"
+# reboot ends it. So PID 1 powers off by rebooting: when the BEAM stops under the default
+# exit policy, and at a stop request (SendCtrlAltDel), unless --append says otherwise.
+FIRECRACKER_POWEROFF = "microbeam.poweroff=reboot"
 
 # cloud-hypervisor: the legacy serial port on ttyS0 (`--serial tty --console off`), which
 # prints from the first kernel line on (hvc0, the virtio console, starts later). Its
@@ -146,12 +147,12 @@ def guest_mac(guest_ip: str) -> str:
 
 
 def kernel_cmdline(spec: GuestSpec) -> str:
-    """The VMM's console and conventions, ip=, (Firecracker) the exit policy unless
-    --append sets one, then --append."""
+    """The VMM's console and conventions, ip=, (Firecracker) power off by reboot unless
+    --append sets microbeam.poweroff=, then --append."""
     parts = list(FIRECRACKER_CMDLINE if spec.vmm == "firecracker" else CLOUD_HYPERVISOR_CMDLINE)
     parts.append(ip_param(spec.guest_ip, spec.gateway, spec.netmask))
-    if spec.vmm == "firecracker" and "microbeam.exit=" not in spec.append:
-        parts.append(FIRECRACKER_EXIT_POLICY)
+    if spec.vmm == "firecracker" and "microbeam.poweroff=" not in spec.append:
+        parts.append(FIRECRACKER_POWEROFF)
     if spec.append:
         parts.append(spec.append)
     return " ".join(parts)

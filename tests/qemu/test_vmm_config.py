@@ -88,7 +88,8 @@ class Firecracker(WithImages):
             self.assertIn(conv, args)
         self.assertNotIn("i8042.nopnp", args)   # the keyboard is only in the DSDT
         self.assertIn("ip=172.16.0.2::172.16.0.1:255.255.255.0::eth0:off", args)
-        self.assertIn("microbeam.exit=reboot", args)   # a power off would not end Firecracker
+        self.assertIn("microbeam.poweroff=reboot", args)   # a power off would not end Firecracker
+        self.assertFalse([a for a in args if a.startswith("microbeam.exit=")])   # the user's choice
 
     def test_options(self):
         cfg, _ = self.config("--memory", "256", "--smp", "1", "--tap", "fc-tap7",
@@ -103,10 +104,10 @@ class Firecracker(WithImages):
         self.assertIn(" ip=10.1.2.3::10.1.0.1:255.255.0.0::eth0:off ", args)
         self.assertTrue(args.endswith(' microbeam.erl_flags="+S 1" quiet'), args)
 
-    def test_explicit_exit_policy_wins(self):
-        args = self.config("--append", "microbeam.exit=shell")[0]["boot-source"]["boot_args"]
-        self.assertNotIn("microbeam.exit=reboot", args)
-        self.assertTrue(args.endswith("microbeam.exit=shell"))
+    def test_explicit_poweroff_wins(self):
+        args = self.config("--append", "microbeam.poweroff=acpi")[0]["boot-source"]["boot_args"]
+        self.assertNotIn("microbeam.poweroff=reboot", args)
+        self.assertTrue(args.endswith("microbeam.poweroff=acpi"))
 
     def test_relative_paths_become_absolute(self):
         with mock.patch("os.getcwd", return_value=self.out):

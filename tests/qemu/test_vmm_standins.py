@@ -51,7 +51,11 @@ class FirecrackerStandIn(unittest.TestCase):
             rc = vm.wait_exit(60)
             console = vm.console_text()
         self.assertNotIn("Kernel panic", console)
-        self.assertIn("microbeam.exit=reboot", boot_args)
+        self.assertIn("microbeam.poweroff=reboot", boot_args)
+        # Firecracker ends only at a reboot: the stop request must end in one, not in a
+        # power off (which there halts the vCPUs and leaves the process running).
+        self.assertIn("reboot: Restarting system", console)
+        self.assertNotIn("reboot: Power down", console)
         self.assertEqual(rc, 0, console[-3000:])
 
 

@@ -52,6 +52,16 @@ TEST(ParseConfig, ReadsEveryKey) {
   EXPECT_EQ(c.release_root, "/srv/rel");
 }
 
+TEST(ParseConfig, PowerOffByReboot) {
+  EXPECT_FALSE(ParseConfig({}, {}).config.poweroff_by_reboot);
+  EXPECT_TRUE(ParseConfig({"microbeam.poweroff=reboot"}, {}).config.poweroff_by_reboot);
+  EXPECT_FALSE(ParseConfig({"microbeam.poweroff=reboot", "microbeam.poweroff=acpi"}, {}).config.poweroff_by_reboot);
+  ParsedConfig bad = ParseConfig({"microbeam.poweroff=halt"}, {});
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0], "microbeam: microbeam.poweroff=halt: not acpi|reboot; using acpi");
+  EXPECT_FALSE(bad.config.poweroff_by_reboot);
+}
+
 TEST(ParseConfig, BadValuesWarnNamingKeyValueAndFallback) {
   ParsedConfig p = ParseConfig({"microbeam.exit=explode", "microbeam.restart_limit=ten",
                                 "microbeam.caps=cap_sys_boot,cap_flying", "microbeam.hostname=-bad",

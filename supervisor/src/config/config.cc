@@ -179,6 +179,11 @@ const std::map<std::string_view, Setter>& Setters() {
          if (ParseBool(v, c.guard_memory)) return "";
          return Rejected("microbeam.memory_guard", v, "not a boolean (0|1)", c.guard_memory ? "1" : "0");
        }},
+      {"microbeam.poweroff",
+       [](std::string_view v, Config& c) -> std::string {
+         if (v == "acpi" || v == "reboot") return c.poweroff_by_reboot = (v == "reboot"), "";
+         return Rejected("microbeam.poweroff", v, "not acpi|reboot", c.poweroff_by_reboot ? "reboot" : "acpi");
+       }},
       {"microbeam.dhcp",
        [](std::string_view v, Config& c) -> std::string {
          if (ParseBool(v, c.dhcp)) return "";

@@ -21,6 +21,9 @@ std::string_view ExitPolicyName(ExitPolicy policy);
 struct Config {
   bool emergency_shell = false;          // --emergency-shell: rescue shell before the BEAM
   ExitPolicy exit_policy = ExitPolicy::kPoweroff;
+  // microbeam.poweroff=reboot: this VMM cannot power a guest off (Firecracker on x86
+  // only halts its vCPUs) but ends at a guest reboot, so every power off is a reboot.
+  bool poweroff_by_reboot = false;
   // After a stop request (the power button), how long the BEAM gets to stop by itself.
   absl::Duration shutdown_timeout = absl::Seconds(10);
   std::string hostname = "microbeam";

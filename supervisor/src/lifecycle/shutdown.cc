@@ -121,6 +121,10 @@ void ShowCrashDumpHeader() {
 
 [[noreturn]] void RebootWith(int cmd) {
   sync();
+  if (cmd == RB_POWER_OFF && g_config.poweroff_by_reboot) {
+    LogAlways("microbeam: powering off by a reboot (microbeam.poweroff=reboot)");
+    cmd = RB_AUTOBOOT;
+  }
   reboot(cmd);
   Hang();
 }
