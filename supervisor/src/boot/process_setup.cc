@@ -41,8 +41,11 @@ std::vector<std::string> ApplyProcessSetup(const Config& config, bool in_contain
       lines.push_back("microbeam: microbeam.core_pattern: not set in a container (its /proc/sys is the host's)");
     } else if (!now.ok() || absl::StripTrailingAsciiWhitespace(*now) != config.core_pattern) {
       int fd = open(kPath, O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write(fd, config.core_pattern.data(), config.core_pattern.size()) !=
-                        static_cast<ssize_t>(config.core_pattern.size())) {
+      if (fd < 0 && errno == ENOENT) {
+        lines.push_back(absl::StrCat("microbeam: microbeam.core_pattern=", config.core_pattern,
+                                     ": this kernel writes no core dumps (no CONFIG_COREDUMP); ignored"));
+      } else if (fd < 0 || write(fd, config.core_pattern.data(), config.core_pattern.size()) !=
+                               static_cast<ssize_t>(config.core_pattern.size())) {
         lines.push_back(absl::StrCat("microbeam: microbeam.core_pattern=", config.core_pattern, ": ", kPath, ": ",
                                      strerror(errno), "; the kernel's stays"));
       }

@@ -202,6 +202,9 @@ void NoteStopRequest(std::string_view what) {
 }
 
 void SaveRecords(const char* how, int status, std::string_view policy) {
+  // microbeam.cwd may be on /data: PID 1's working directory must not keep it busy either.
+  if (chdir("/") != 0) {
+  }
   if (g_setup.records_dir < 0 || g_saved.exchange(true)) return;
   ExitRecord r;
   r.how = how;

@@ -29,7 +29,7 @@ void NoteStopRequest(std::string_view what);
 // At the end, after the other processes have stopped and before /data is closed: the
 // crash dump copied, the shutdown report written, a fresh seed saved; every file
 // fsync'd and renamed into place (the seed rewritten in place), the directory fsync'd;
-// then every fd of PID 1's on /data closed. POLICY is ExitPolicyName()'s. Runs once;
+// then every fd of PID 1's on /data closed (and the working directory is / again). POLICY is ExitPolicyName()'s. Runs once;
 // nothing without PrepareEndRecords().
 void SaveRecords(const char* how, int status, std::string_view policy);
 
