@@ -9,6 +9,7 @@ checks the journal replay and then fills the disk. Environment: as tests/qemu/te
 
 import base64
 import http.client
+import json
 import os
 import re
 import shutil
@@ -157,6 +158,9 @@ class DataDisk(unittest.TestCase):
         console = g.console_text()
         self.assertRegex(console, MOUNTED)
         self.assertIn("microbeam: mounted tmpfs on /scratch (tmpfs)", console)
+        # PID 1's records (docs/records.md) on a new disk: nothing to report, a seed made.
+        self.assertIn("microbeam: last exit: none recorded yet (a new data disk)", console)
+        self.assertIn("microbeam: random seed: none on /data yet", console)
         self.assertEqual(g.http_request("PUT", "/kv/a..b", b"x").status, 400)
         self.assertEqual(g.http_get("/kv/never-written").status, 404)
         with Storm(g, "clean") as storm:
@@ -188,6 +192,12 @@ class DataDisk(unittest.TestCase):
         console = g.console_text()
         self.assertNotIn(RECOVERY, console)              # test_1 left a clean journal
         self.assertEqual(missing_keys(g, acked_before), [])
+        # test_1's clean end left its report and a creditable seed; the demo serves the report.
+        self.assertRegex(console, r"microbeam: last exit: the BEAM .*stop request: power button")
+        self.assertRegex(console, r"microbeam: random seed: \d+ bytes from \S+ fed to the kernel's pool, "
+                                  r"credited \(saved at a clean shutdown\)")
+        last = json.loads(g.http_get("/boot").body)["last_exit"]
+        self.assertEqual(last["stop_request"], "power button", last)
         with Storm(g, "cut") as storm:
             storm.wait_acks(150)
             g.proc.kill()                                # SIGKILL: a power cut for the guest
@@ -205,6 +215,9 @@ class DataDisk(unittest.TestCase):
         took = time.monotonic() - t0
         console = g.console_text()
         self.assertIn(RECOVERY, console)
+        # The SIGKILL left no report and a seed not to be credited.
+        self.assertIn("microbeam: last exit: no record: the run before this one did not shut down", console)
+        self.assertRegex(console, r"random seed: .* not credited \(not saved by a clean shutdown\)")
         missing = missing_keys(g, acked_cut)
         self.assertEqual(missing, [], f"acknowledged {len(acked_cut)}, missing {len(missing)}")
         record("data disk: write storm, then SIGKILL of the VMM",
