@@ -129,7 +129,8 @@ def svg(density: dict, result_meta: dict = None) -> str:
     parts, y = [], 30
     title = (f"Host memory per idle guest: QEMU's PSS, median of "
              f"{density.get('settings', {}).get('guests', '?')} guests at once (MiB)")
-    panel, y = _panel(title, bars, width, y, scale)
+    # a label column wide enough for the variants' names, one decimal
+    panel, y = report._bar_panel(title, "MiB", bars, 20, y, width - 40, scale, label_w=250, right=60, digits=1)
     parts += panel
     meta = result_meta or {}
     line = f"{meta.get('date', '')} · {meta.get('host', {}).get('cpu', '')} · {meta.get('host', {}).get('cpus', '')} CPUs"
@@ -138,37 +139,3 @@ def svg(density: dict, result_meta: dict = None) -> str:
     return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
                       f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
                       f'<rect width="{width}" height="{height}" fill="white"/>', *parts, "</svg>", ""])
-
-
-def _panel(title, bars, width, y, scale, x0=20, label_w=250):
-    """bench_report._bar_panel's horizontal stacked bars and wrapping legend, with a label
-    column wide enough for the variants' names."""
-    out = [f'<text x="{x0}" y="{y}" font-size="15" font-weight="bold">{escape(title)}</text>']
-    colors = {}
-    y += 14
-    plot_w = width - 40 - label_w - 60
-    for label, segments in bars:
-        x = x0 + label_w
-        out.append(f'<text x="{x0}" y="{y + 16}" font-size="13">{escape(label)}</text>')
-        total = 0.0
-        for name, value in segments:
-            if not value or value <= 0:
-                continue
-            color = colors.setdefault(name, report.PALETTE[len(colors) % len(report.PALETTE)])
-            w = plot_w * value / scale if scale else 0
-            out.append(f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="22" fill="{color}">'
-                       f'<title>{escape(name)}: {value:.1f} MiB</title></rect>')
-            x += w
-            total += value
-        out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{total:.1f} MiB</text>')
-        y += 30
-    lx = x0 + label_w
-    for name, color in colors.items():
-        item_w = report.LEGEND_SWATCH_W + report.LEGEND_CHAR_W * len(name)
-        if lx > x0 + label_w and lx + item_w > width - 20:
-            lx = x0 + label_w
-            y += report.LEGEND_ROW_H
-        out.append(f'<rect x="{lx}" y="{y + 2}" width="10" height="10" fill="{color}"/>')
-        out.append(f'<text x="{lx + 14}" y="{y + 11}" font-size="11">{escape(name)}</text>')
-        lx += item_w
-    return out, y + report.LEGEND_ROW_H + report.PANEL_GAP

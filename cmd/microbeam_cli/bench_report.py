@@ -250,13 +250,13 @@ LEGEND_CHAR_W = 7      # generous for 11 px sans-serif, so names never run into 
 PANEL_GAP = 26         # from the last legend row to the next title's baseline
 
 
-def _bar_panel(title, unit, bars, x0, y0, width, scale_max):
-    """One panel of horizontal stacked bars: bars = [(label, [(segment, value)])]."""
+def _bar_panel(title, unit, bars, x0, y0, width, scale_max, label_w=110, right=10, digits=2):
+    """One panel of horizontal stacked bars: bars = [(label, [(segment, value)])]; LABEL_W
+    for the labels' column, RIGHT left after the longest bar for its total."""
     out = [f'<text x="{x0}" y="{y0}" font-size="15" font-weight="bold">{escape(title)}</text>']
     colors = {}
     y = y0 + 14
-    label_w = 110
-    plot_w = width - label_w - 10
+    plot_w = width - label_w - right
     for label, segments in bars:
         x = x0 + label_w
         out.append(f'<text x="{x0}" y="{y + 16}" font-size="13">{escape(label)}</text>')
@@ -267,10 +267,10 @@ def _bar_panel(title, unit, bars, x0, y0, width, scale_max):
             color = colors.setdefault(name, PALETTE[len(colors) % len(PALETTE)])
             w = plot_w * value / scale_max if scale_max else 0
             out.append(f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="22" fill="{color}">'
-                       f'<title>{escape(name)}: {value:.2f} {escape(unit)}</title></rect>')
+                       f'<title>{escape(name)}: {value:.{digits}f} {escape(unit)}</title></rect>')
             x += w
             total += value
-        out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{total:.2f} {escape(unit)}</text>')
+        out.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{total:.{digits}f} {escape(unit)}</text>')
         y += 30
     # legend: an item goes to the next row when it would not fit on this one
     lx = x0 + label_w
