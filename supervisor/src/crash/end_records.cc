@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "records/dump_copies.h"
 #include "records/exit_record.h"
 #include "records/random_seed.h"
+#include "sys/dir_entries.h"
 #include "sys/kernel_log.h"
 
 namespace microbeam {
@@ -75,21 +75,13 @@ size_t ListDumpCopies() {
   int dir = openat(g_setup.crash_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return 0;
   size_t count = 0;
-  alignas(8) static char entries[4096];
-  long n;
-  while ((n = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0) {
-    for (long off = 0; off < n;) {
-      // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[]
-      unsigned short reclen;
-      std::memcpy(&reclen, entries + off + 16, sizeof reclen);
-      const char* name = entries + off + 19;
-      off += reclen;
-      std::optional<uint32_t> seq = DumpSequence(name);
-      struct stat st;
-      if (!seq || count == kMaxEntries || fstatat(g_setup.crash_dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      g_entries[count++] = {*seq, static_cast<uint64_t>(st.st_size)};
-    }
-  }
+  static char entries[4096];
+  sys::ForEachDirEntry(dir, entries, [&count](const char* name) {
+    std::optional<uint32_t> seq = DumpSequence(name);
+    struct stat st;
+    if (!seq || count == kMaxEntries || fstatat(g_setup.crash_dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+    g_entries[count++] = {*seq, static_cast<uint64_t>(st.st_size)};
+  });
   close(dir);
   SortDumps(g_entries, count);
   return count;

@@ -1,12 +1,10 @@
 #include "storage/storage_sys.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/mount_spec.h"
+#include "sys/dir_entries.h"
 
 namespace microbeam::sys {
 
@@ -76,33 +75,27 @@ void CloseFdsUnder(const char* target) {
   if (getcwd(cwd, sizeof cwd) != nullptr && PathIsUnder(cwd, dir)) chdir("/");
   int fds = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fds < 0) return;
-  alignas(8) char entries[4096];
-  long n;
+  char entries[4096];
   // Collected first, closed after: closing while reading the directory would skip entries.
   int doomed[256];
   size_t count = 0;
-  while ((n = syscall(SYS_getdents64, fds, entries, sizeof entries)) > 0) {
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<struct dirent64*>(entries + off);
-      off += d->d_reclen;
-      int fd = 0;
-      const char* p = d->d_name;
-      if (*p < '0' || *p > '9') continue;
-      for (; *p >= '0' && *p <= '9'; ++p) fd = fd * 10 + (*p - '0');
-      if (fd == fds || fd <= 2) continue;
-      char link[40], path[512];
-      char* end = link;
-      for (const char* s = "/proc/self/fd/"; *s;) *end++ = *s++;
-      char digits[12];
-      int k = 0;
-      for (int v = fd; k == 0 || v > 0; v /= 10) digits[k++] = static_cast<char>('0' + v % 10);
-      while (k > 0) *end++ = digits[--k];
-      *end = '\0';
-      ssize_t len = readlink(link, path, sizeof path - 1);
-      if (len <= 0) continue;
-      if (PathIsUnder(std::string_view(path, static_cast<size_t>(len)), dir) && count < 256) doomed[count++] = fd;
-    }
-  }
+  ForEachDirEntry(fds, entries, [&](const char* p) {
+    int fd = 0;
+    if (*p < '0' || *p > '9') return;
+    for (; *p >= '0' && *p <= '9'; ++p) fd = fd * 10 + (*p - '0');
+    if (fd == fds || fd <= 2) return;
+    char link[40], path[512];
+    char* end = link;
+    for (const char* s = "/proc/self/fd/"; *s;) *end++ = *s++;
+    char digits[12];
+    int k = 0;
+    for (int v = fd; k == 0 || v > 0; v /= 10) digits[k++] = static_cast<char>('0' + v % 10);
+    while (k > 0) *end++ = digits[--k];
+    *end = '\0';
+    ssize_t len = readlink(link, path, sizeof path - 1);
+    if (len <= 0) return;
+    if (PathIsUnder(std::string_view(path, static_cast<size_t>(len)), dir) && count < 256) doomed[count++] = fd;
+  });
   close(fds);
   for (size_t i = 0; i < count; ++i) close(doomed[i]);
 }

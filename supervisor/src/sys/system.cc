@@ -20,6 +20,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "sys/dir_entries.h"
 
 namespace microbeam::sys {
 namespace {
@@ -204,28 +205,20 @@ absl::Status DropAllCapabilities() {
 void ForEachProcess(absl::FunctionRef<void(const ProcStat&)> fn) {
   int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return;
-  alignas(8) char entries[4096];
-  long n;
-  while ((n = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0) {
-    for (long off = 0; off < n;) {
-      // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[]
-      unsigned short reclen;
-      std::memcpy(&reclen, entries + off + 16, sizeof reclen);
-      const char* name = entries + off + 19;
-      off += reclen;
-      if (name[0] < '1' || name[0] > '9') continue;
-      char path[32] = "/proc/";
-      std::strncat(path, name, sizeof path - 12);
-      std::strcat(path, "/stat");
-      int fd = open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      char line[1024];
-      ssize_t len = read(fd, line, sizeof line);
-      close(fd);
-      ProcStat p;
-      if (len > 0 && ParseProcStat(std::string_view(line, static_cast<size_t>(len)), p)) fn(p);
-    }
-  }
+  char entries[4096];
+  ForEachDirEntry(dir, entries, [&fn](const char* name) {
+    if (name[0] < '1' || name[0] > '9') return;
+    char path[32] = "/proc/";
+    std::strncat(path, name, sizeof path - 12);
+    std::strcat(path, "/stat");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char line[1024];
+    ssize_t len = read(fd, line, sizeof line);
+    close(fd);
+    ProcStat p;
+    if (len > 0 && ParseProcStat(std::string_view(line, static_cast<size_t>(len)), p)) fn(p);
+  });
   close(dir);
 }
 
