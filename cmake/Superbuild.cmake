@@ -67,7 +67,8 @@ microbeam_cached_step(openssl SCRIPT erts-static/openssl/build.sh RESULT OPENSSL
   PINS openssl ARGS "${TOOLCHAIN_DIR}")
 add_dependencies(openssl toolchain)
 
-file(GLOB erts_inputs CONFIGURE_DEPENDS erts-static/*.sh erts-static/*.mk erts-static/*.h)
+file(GLOB erts_inputs CONFIGURE_DEPENDS erts-static/*.sh erts-static/*.mk erts-static/*.h
+  erts-static/patches/*/*.patch)
 microbeam_cached_step(erts SCRIPT erts-static/build.sh RESULT ERTS_DIR
   INPUTS ${erts_inputs} PINS erlang ARGS "${TOOLCHAIN_DIR}" "${OPENSSL_DIR}")
 add_dependencies(erts toolchain openssl)

@@ -5,7 +5,8 @@
 #   erts-static/build.sh OUTDIR TOOLCHAIN_DIR OPENSSL_DIR [PIN]
 # PIN names the source: `erlang` (default: OTP 25.2.3, Debian 12's, cmake/debian-sources.txt,
 # Debian patches applied) or a line of cmake/debian-pool-sources.txt such as `erlang-27`
-# (OTP 27.3.4.1 from trixie's upstream tarball). The same script builds every major.
+# (OTP 27.3.4.1 from trixie's upstream tarball). The same script builds every major,
+# each with MicroBEAM's patches for it: erts-static/patches/otp-MAJOR/*.patch, in name order.
 # TOOLCHAIN_DIR is the output of cmake/build-musl-toolchain.sh, OPENSSL_DIR that of
 # erts-static/openssl/build.sh. Writes into OUTDIR:
 #   lib/*.a              libbeam.a and everything the beam.smp link uses, minus erl_main.o
@@ -36,7 +37,7 @@ ossl=$(cd "$3" 2>/dev/null && pwd) ||
 cache=${MICROBEAM_CACHE:-/var/cache/microbeam}
 work=${ERTS_WORK_DIR:-$cache/erts-work-$(printf %s "$out" | sha256sum | cut -c1-12)}
 T=x86_64-pc-linux-musl
-steps=7 step=0 what=""
+steps=8 step=0 what=""
 log="$out/build.log"
 progress() { step=$((step + 1)); what=$1; echo "[erts $step/$steps] $what"; echo "=== $(date +%T) $what" >>"$log"; }
 trap 'echo "erts-static: step $step/$steps ($what) failed; log: $log" >&2' ERR
@@ -67,6 +68,15 @@ else
 fi
 src=$work/otp
 export ERL_TOP=$src
+
+major=$(cut -d. -f1 "$src/OTP_VERSION")
+patches=("$here/patches/otp-$major"/*.patch)
+[ -e "${patches[0]}" ] || patches=()
+progress "apply ${#patches[@]} MicroBEAM patch(es) for OTP $major (erts-static/patches/otp-$major)"
+command -v patch >/dev/null || die "patch not found (apt-get install patch)"
+for p in "${patches[@]}"; do
+  patch -s -p1 -N -d "$src" <"$p" >>"$log" 2>&1 || die "$p does not apply to OTP $(cat "$src/OTP_VERSION") (see $log)"
+done
 
 progress "configure for $T with the JIT and static crypto/asn1 NIFs (musl-cc/musl-c++)"
 # Native build with build = host = the musl triple: configure's run-tests execute (the host

@@ -3,7 +3,7 @@
 %%
 %% Profile-guided boot script: the modules a release loads while it starts (measured by
 %% initramfs/build_initramfs.py) join the boot script's first primLoad, in small batches
-%% of their own right after it.
+%% of their own right after it, and their beams are stored plain (not gzipped).
 %%
 %%   preload_boot.escript STAGED_ROOT REL_VSN PROFILE ASSEMBLED_BOOT
 %%
@@ -58,8 +58,9 @@ run(Root, RelVsn, Profile, Assembled) ->
     Consolidated = consolidated(filename:join([Root, "releases", RelVsn, "consolidated"])),
     {New, Moved} = rewrite(Instrs, Wanted -- (?LAZY ++ Consolidated), Root),
     ok = file:write_file(BootFile, term_to_binary({script, Id, New})),
-    io:format("preload_boot: ~b of ~b profiled modules loaded with the first primLoad of ~ts~n",
-              [Moved, length(Wanted), BootFile]).
+    Plain = store_plain(Wanted, Root, RelVsn),
+    io:format("preload_boot: ~b of ~b profiled modules loaded with the first primLoad of ~ts; "
+              "~b beams stored plain~n", [Moved, length(Wanted), BootFile, Plain]).
 
 read_profile(File) ->
     case file:consult(File) of
@@ -75,6 +76,31 @@ consolidated(Dir) ->
         {ok, Names} -> [list_to_atom(filename:basename(N, ".beam")) || N <- Names,
                                                                        filename:extension(N) =:= ".beam"];
         {error, _} -> []
+    end.
+
+%% The beams every boot reads (the profile's) are stored plain, the others stay gzipped
+%% (the unpacked initramfs stays in RAM). Inflating them was 7% of a native start, and
+%% zstd packs the plain ones tighter: docs/benchmarks.md. Returns how many were gzipped.
+store_plain(Mods, Root, RelVsn) ->
+    Dirs = [filename:join([Root, "releases", RelVsn, "consolidated"]) |
+            filelib:wildcard(filename:join([Root, "lib", "*", "ebin"]))],
+    length([F || M <- Mods, F <- [beam_file(M, Dirs)], F =/= none, gunzip_in_place(F)]).
+
+beam_file(M, [D | Ds]) ->
+    F = filename:join(D, atom_to_list(M) ++ ".beam"),
+    case filelib:is_regular(F) of
+        true -> F;
+        false -> beam_file(M, Ds)
+    end;
+beam_file(_, []) -> none.
+
+gunzip_in_place(F) ->
+    case file:read_file(F) of
+        {ok, <<31, 139, _/binary>> = Gz} ->
+            Plain = try zlib:gunzip(Gz) catch error:_ -> fail("~ts: not a gzipped beam", [F]) end,
+            ok =:= file:write_file(F, Plain) orelse fail("cannot write ~ts", [F]);
+        {ok, _} -> false;
+        {error, Reason} -> fail("cannot read ~ts: ~ts", [F, file:format_error(Reason)])
     end.
 
 %% Splits the script at the first primLoad: the modules of Wanted that a later primLoad

@@ -15,6 +15,8 @@ import json
 import os
 import re
 import signal
+import struct
+import subprocess
 import sys
 import time
 import unittest
@@ -130,6 +132,64 @@ class Boot(unittest.TestCase):
             key, value = arg.split("=", 1)
             self.assertRegex(out, rf"(?m)^microbeam: .*{re.escape(key)}\b.*{re.escape(value)}", arg)
         self.assertRegex(out, r"(?m)^microbeam: microbeam\.exit=explode: .*; using poweroff$")
+
+
+def jit_debug_entries(pid: int, descriptor: int) -> int:
+    """How many entries the process's gdb JIT interface list holds: the descriptor's
+    first_entry (after two uint32 and a pointer), then each entry's next_entry."""
+    with open(f"/proc/{pid}/mem", "rb") as mem:
+        mem.seek(descriptor + 16)
+        entry, n = struct.unpack("<Q", mem.read(8))[0], 0
+        while entry and n < 100_000:
+            mem.seek(entry)
+            entry, n = struct.unpack("<Q", mem.read(8))[0], n + 1
+    return n
+
+
+@unittest.skipIf(SKIP, SKIP)
+class StartCost(unittest.TestCase):
+    """What a native start spends (docs/benchmarks.md). ERTS's JIT registered every module it loaded with gdb's JIT interface, formatting a
+    name per function and a file name per line: a quarter of a native start and 3.5 MB
+    of RAM (docs/benchmarks.md). erts-static/patches/otp-*/0001 builds that metadata only
+    for +JPperf or when MICROBEAM_JIT_GDB is set."""
+
+    def descriptor(self, g) -> int:
+        debug, stripped = OUT / "microbeam-init.debug", OUT / "microbeam-init"
+        if not debug.is_file() or (g.root / "init").read_bytes() != stripped.read_bytes():
+            self.skipTest(f"the image's /init is not {stripped} (its symbols are in {debug})")
+        nm = subprocess.run(["nm", str(debug)], capture_output=True, text=True, check=True).stdout
+        return next(int(line.split()[0], 16) for line in nm.splitlines()
+                    if line.endswith(" __jit_debug_descriptor"))
+
+    def test_modules_reach_gdb_only_when_asked(self):
+        counts = {}
+        for name, args in (("default", ()), ("asked", ("microbeam.env=MICROBEAM_JIT_GDB=1",))):
+            with guest(*args) as g:
+                g.wait_for(READY)
+                counts[name] = jit_debug_entries(g.pid, self.descriptor(g))
+        # The emulator's own entries only; asked, one per loaded module (over 100).
+        self.assertLessEqual(counts["default"], 2, counts)
+        self.assertGreater(counts["asked"], 100, counts)
+
+    def test_beams_read_at_boot_are_stored_plain(self):
+        """initramfs/release/preload_boot.escript: the profiled modules' beams are plain
+        (no inflating at boot), the others stay gzipped (less RAM)."""
+        with guest() as g:
+            g.wait_for(READY)
+            beams = {f.stem: f.read_bytes()[:4] for f in (g.root / "release").glob("**/*.beam")}
+        for module in ("lists", "gen_server", "Elixir.Enum", "Elixir.Demo.Application"):
+            self.assertEqual(beams.get(module), b"FOR1", module)
+        for module in ("compile", "beam_ssa", "Elixir.Code.Formatter"):  # never loaded to serve
+            self.assertEqual(beams.get(module, b"")[:2], b"\x1f\x8b", module)
+        self.assertEqual({b[:4] if b[:4] == b"FOR1" else b[:2] for b in beams.values()}, {b"FOR1", b"\x1f\x8b"})
+
+    def test_perf_map_still_written_for_jpperf(self):
+        with guest("microbeam.erl_flags=+JPperf map") as g:
+            g.wait_for(READY)
+            perf_map = Path(f"/proc/{g.pid}/root/tmp/perf-1.map").read_text()
+        # One line a function: ADDRESS SIZE $MODULE:FUNCTION/ARITY.
+        self.assertTrue(re.search(r"(?m)^0x[0-9a-f]+ [0-9a-f]+ \$'Elixir\.Demo\.Application':start/2$", perf_map),
+                        perf_map[:200])
 
 
 @unittest.skipIf(SKIP, SKIP)

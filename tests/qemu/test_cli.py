@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import unittest
+import zlib
 from pathlib import Path
 from unittest import mock
 
@@ -543,12 +544,19 @@ def newc(entries):
 
 class Initramfs(unittest.TestCase):
     ENTRIES = [("init", 0o100755, b"x" * 5000), ("release", 0o40755, b""),
-               ("release/a.beam", 0o100644, b"y" * 10), ("dev/console", 0o20600, b"")]
+               ("release/a.beam", 0o100644, b"\x1f\x8b" + b"y" * 8), ("dev/console", 0o20600, b"")]
 
     def test_contents_of_a_plain_archive(self):
         c = initrd.parse_newc(newc(self.ENTRIES))
         self.assertEqual((c.file_bytes, c.entries, c.beam_bytes), (5010, 4, 10))
         self.assertEqual(c.ram_bytes, 3 * 4096 + 4 * initrd.INODE_COST)
+
+    def test_plain_beams_count_at_their_gzipped_size(self):
+        # CODE_FACTOR is per gzipped byte; the beams a boot reads are stored plain.
+        plain = bytes(range(256)) * 4 + b"z" * 3000
+        c = initrd.parse_newc(newc([("release/b.beam", 0o100644, plain)]))
+        self.assertEqual(c.beam_bytes, len(zlib.compress(plain, 6)))
+        self.assertLess(c.beam_bytes, len(plain))
 
     def test_compressed_and_concatenated(self):
         raw = newc(self.ENTRIES)
