@@ -70,7 +70,7 @@ add_test(NAME cowboy_release COMMAND "${PYTHON3}" -m unittest -v tests.release.t
 add_test(NAME nif_release COMMAND "${PYTHON3}" -m unittest -v tests.release.test_nif)
 # The benchmark's pure parts, and one quick run against the Debian baseline (which it
 # builds: bench/baseline/build.sh) that must write valid JSON and SVG.
-add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench)
+add_test(NAME bench_quick COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench tests.bench.test_bench_native)
 # Density (`bench --density`): its pure parts, and two guests of each of our kinds at once
 # (booted, restored; with and without free page reporting), each serving and measured.
 add_test(NAME bench_density COMMAND "${PYTHON3}" -m unittest -v tests.bench.test_bench_density)

@@ -265,7 +265,7 @@ def run_bench(systems, settings: Settings, say) -> dict:
     say(f"[bench] native start: /init in namespaces and the baseline's bin/demo start, {native_runs} each")
     release = paths.build_dir() / "baseline" / "build" / "root" / "release"
     result["native"] = bench_native.measure(systems[0].initrd, release if release.is_dir() else None,
-                                            native_runs, say)
+                                            native_runs, say, debug_runs=5 if settings.runs > 1 else 1)
     if settings.cowboy:
         say(f"[bench] examples/cowboy_hello next to the demo: its image, {settings.runs} boots (tcg)")
         result["cowboy"] = bench_cowboy.measure(settings.runs, systems[0].memory, systems[0].machine,

@@ -11,9 +11,16 @@ the BEAM's. This measures the second natively, in one run, alternating:
 Each start: from just before the launch to the first GET /health 200 on 127.0.0.1:PORT
 (a free port, given to the demo as `-demo port P`), then SIGKILL of the whole tree.
 Phases of ours come from PID 1's and the demo's timeline lines, on the host's
-CLOCK_BOOTTIME/CLOCK_MONOTONIC (the namespaces share the host's clocks).
+CLOCK_BOOTTIME/CLOCK_MONOTONIC (the namespaces share the host's clocks), plus the CPU
+time all of /init's threads had used by the first 200 (/proc/PID/task/*/schedstat):
+CPU time over the wall time says how much of the start ran in parallel. A few more
+starts with `-init_debug` split `erl_start` to the release started into what init
+timed itself (OTP 27 prints each boot script step's microseconds): the boot script's
+primLoads, the applications' load and start; the rest is ERTS's own start, the
+preloaded modules included, and modules loaded on first call.
 """
 
+import glob
 import http.client
 import os
 import re
@@ -61,6 +68,54 @@ def _first_200(port, proc, timeout):
     return None
 
 
+DONE_LINE = re.compile(r"^\{done_in_microseconds,(\d+)\}$")
+
+
+def init_debug_phases(console: str) -> dict:
+    """Seconds init spent on the boot script's steps, from `-init_debug` lines: a step
+    line ({primLoad,...}, {apply,...}, {path,...}, {start,...}, an on_load handler) is
+    closed by the next {done_in_microseconds,N} not taken by a step opened after it.
+    Returns {"boot_script_loading", "application_load", "application_start"}; {} if the
+    console has no timed step (OTP 25's init prints no times)."""
+    totals = {"boot_script_loading": 0, "application_load": 0, "application_start": 0}
+    open_steps, timed = [], False
+    for line in console.splitlines():
+        line = line.strip()
+        done = DONE_LINE.match(line)
+        if done:
+            if open_steps:
+                kind = open_steps.pop()
+                if kind:
+                    totals[kind] += int(done.group(1))
+                    timed = True
+            continue
+        if line.startswith("{primLoad,"):
+            open_steps.append("boot_script_loading")
+        elif line.startswith("{apply,{application,load,"):
+            open_steps.append("application_load")
+        elif line.startswith("{apply,{application,start_boot,"):
+            open_steps.append("application_start")
+        elif line.startswith(("{apply,", "{path,", "{start,", "{running_on_load_handler,")):
+            open_steps.append(None)
+    return {k: v / 1e6 for k, v in totals.items()} if timed else {}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of all threads of PID 1 in the namespace (unshare's child PID)."""
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return None
+    total = 0
+    for kid in kids:
+        for task in glob.glob(f"/proc/{kid}/task/*/schedstat"):
+            try:
+                total += int(Path(task).read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total / 1e9 if total else None
+
+
 def _kill_tree(p):
     try:
         os.killpg(p.pid, signal.SIGKILL)
@@ -92,9 +147,12 @@ def ours_once(root: Path, timeout=30.0, erl_flags="") -> dict:
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                          start_new_session=True)
     t200 = _first_200(port, p, timeout)
+    cpu = _cpu_seconds(p.pid) if t200 is not None else None
     time.sleep(0.05)     # the demo prints its timeline line after the first answer
     out = _kill_tree(p)
-    run = {"first_200_s": None if t200 is None else t200 - t0}
+    run = {"first_200_s": None if t200 is None else t200 - t0, "cpu_s": cpu}
+    if "-init_debug" in erl_flags.split():
+        run["init_debug_s"] = init_debug_phases(out)
     pid1 = _marks(PID1_LINE, out)
     demo = report.parse_timeline(out)
     if t200 is not None and pid1.get("init_entered") and demo.get("release_started"):
@@ -121,7 +179,7 @@ def baseline_once(release: Path, timeout=30.0) -> dict:
     return {"first_200_s": None if t200 is None else t200 - t0}
 
 
-def measure(initrd: Path, baseline_release: Path, runs: int, say) -> dict:
+def measure(initrd: Path, baseline_release: Path, runs: int, say, debug_runs: int = 5) -> dict:
     root = unpack(initrd)
     try:
         runs_ours, runs_base = [], []
@@ -132,11 +190,17 @@ def measure(initrd: Path, baseline_release: Path, runs: int, say) -> dict:
             say(f"  native {i + 1}/{runs}: ours {report._fmt(runs_ours[-1]['first_200_s'], digits=3)} s"
                 + (f", baseline {report._fmt(runs_base[-1]['first_200_s'], digits=3)} s"
                    if runs_base else ""))
+        # Separate starts: -init_debug's printing must not count in the figures above.
+        runs_debug = [ours_once(root, erl_flags="-init_debug") for _ in range(debug_runs)]
     finally:
         shutil.rmtree(root, ignore_errors=True)
     phases = {}
     for name in {k for r in runs_ours for k in r.get("phases_s", {})}:
         phases[name] = report.spread([r.get("phases_s", {}).get(name) for r in runs_ours])
+    phases["cpu_time_all_threads_to_first_200"] = report.spread([r.get("cpu_s") for r in runs_ours])
+    for name in {k for r in runs_debug for k in r.get("init_debug_s", {})}:
+        phases[f"init_debug:{name}"] = report.spread([r["init_debug_s"].get(name) for r in runs_debug
+                                                      if r.get("init_debug_s")])
     return {"microbeam": {"first_200_s": report.spread([r["first_200_s"] for r in runs_ours]),
                           "phases_s": phases, "runs": runs_ours},
             "baseline": {"first_200_s": report.spread([r["first_200_s"] for r in runs_base]),
