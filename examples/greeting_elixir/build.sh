@@ -8,8 +8,8 @@
 set -eu
 [ $# -eq 1 ] || { echo "usage: build.sh OUTDIR" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/release.sh"
-out=$(absdir "$1")
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
 export MIX_ENV=prod MIX_BUILD_ROOT="$out.build/mix" MIX_HOME="$out.build/mix-home" HEX_OFFLINE=1
 cd "$here"
 echo "[greeting_elixir] mix release greeting -> $out"
