@@ -235,6 +235,11 @@ TEST(ParseConfig, WarningsShowValuesOnOneBoundedLine) {
   EXPECT_NE(p.warnings[13].find("unknown capability x?y?[2J"), std::string::npos);
   EXPECT_NE(p.warnings[14].find("\"x?y?[2J\" is not a variable name"), std::string::npos);
 
+  // The fallback may be an earlier value of the same key: shown the same way.
+  ParsedConfig again = ParseConfig({"microbeam.console=tty\x1b[2J", "microbeam.console=../x"}, {});
+  ASSERT_EQ(again.warnings.size(), 1u);
+  EXPECT_EQ(again.warnings[0], "microbeam: microbeam.console=../x: not a device name; using /dev/tty?[2J");
+
   // A long value: its first kShownValueMax bytes, then "...".
   const std::string big(3000, 'v');
   for (const char* key : {"microbeam.exit", "microbeam.cwd", "microbeam.bogus", "microbeam.limits"}) {

@@ -85,10 +85,12 @@ std::string AddEnv(std::string_view key, std::string_view entry, bool base64, Co
 // Applies one `key=value`; returns an empty string or a warning line.
 using Setter = std::function<std::string(std::string_view value, Config& c)>;
 
-// The value is shown printable and cut (config/shown_value.h); WHY and FALLBACK are ours.
+// The value is shown printable and cut (config/shown_value.h); so is FALLBACK, which may be
+// an earlier value of the key (microbeam.console=...). WHY is ours.
 std::string Rejected(std::string_view key, std::string_view value, std::string_view why,
                      std::string_view fallback) {
-  return absl::StrCat("microbeam: ", key, "=", ShownValue(value), ": ", why, "; using ", fallback);
+  return absl::StrCat("microbeam: ", key, "=", ShownValue(value), ": ", why, "; using ",
+                      ShownValue(fallback, 2 * kShownValueMax));
 }
 
 const std::map<std::string_view, Setter>& Setters() {
