@@ -25,7 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   microbeam::ParsedConfig parsed = microbeam::ParseConfig(params, init_args);
   const microbeam::Config& c = parsed.config;
 
-  for (const std::string& w : parsed.warnings) FUZZ_CHECK(w.starts_with("microbeam: "), "warning prefix");
+  for (const std::string& w : parsed.warnings) {
+    FUZZ_CHECK(w.starts_with("microbeam: "), "warning prefix");
+    // One printable console line, whatever the values held (config/shown_value.h).
+    for (char ch : w) FUZZ_CHECK(static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f, "warning control byte");
+  }
   FUZZ_CHECK(!c.hostname.empty() && c.hostname.size() <= 64 && c.hostname[0] != '-', "hostname");
   for (char ch : c.hostname) {
     FUZZ_CHECK((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||

@@ -2,7 +2,6 @@
 smaps), the per-guest summary, the terminal table and the SVG chart (drawn with the
 bench chart's own panel, bench_report._bar_panel). No QEMU here: tests call it directly."""
 
-from html import escape
 
 from . import bench_report as report
 
@@ -96,12 +95,7 @@ def table(density: dict) -> str:
                      _mib(median(v, "ram_pss_kib")), _mib(median(v, "other_pss_kib")),
                      report._fmt(median(v, "first_200_s")),
                      "-" if ratio is None else f"{ratio:.3f}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for i, row in enumerate(rows):
-        lines.append("  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = report.columns(rows)
     fit = density.get("fit")
     if fit:
         lines.append("")
@@ -132,10 +126,4 @@ def svg(density: dict, result_meta: dict = None) -> str:
     # a label column wide enough for the variants' names, one decimal
     panel, y = report._bar_panel(title, "MiB", bars, 20, y, width - 40, scale, label_w=250, right=60, digits=1)
     parts += panel
-    meta = result_meta or {}
-    line = f"{meta.get('date', '')} · {meta.get('host', {}).get('cpu', '')} · {meta.get('host', {}).get('cpus', '')} CPUs"
-    parts.append(f'<text x="20" y="{y}" font-size="11" fill="#555">{escape(line)}</text>')
-    height = y + 14
-    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-                      f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
-                      f'<rect width="{width}" height="{height}" fill="white"/>', *parts, "</svg>", ""])
+    return report.svg_page(parts, y, width, result_meta or {})

@@ -116,6 +116,29 @@ def _spread_text(s: dict, unit="s"):
     return text
 
 
+def columns(rows) -> list:
+    """ROWS (tuples of strings, the first the heading) as text lines: the first column
+    left-aligned, the others right-aligned, a rule under the heading."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for i, r in enumerate(rows):
+        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def svg_page(parts, y: int, width: int, meta: dict) -> str:
+    """A chart's SVG: PARTS, then at Y the run's date and host (META's "date" and
+    "host"), on a white page WIDTH wide."""
+    line = f"{meta.get('date', '')} · {meta.get('host', {}).get('cpu', '')} · {meta.get('host', {}).get('cpus', '')} CPUs"
+    parts = [*parts, f'<text x="20" y="{y}" font-size="11" fill="#555">{escape(line)}</text>']
+    height = y + 14
+    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+                      f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
+                      f'<rect width="{width}" height="{height}" fill="white"/>', *parts, "</svg>", ""])
+
+
 def table(result: dict) -> str:
     """The terminal table: one row per figure, MicroBEAM, baseline, ratio."""
     ours, base = result["systems"]["microbeam"], result["systems"]["baseline"]
@@ -161,12 +184,7 @@ def table(result: dict) -> str:
         ratio(a.get("mem_used_kib"), b.get("mem_used_kib")))
     add("requests/s (wrk, loopback fwd)", a.get("requests_per_s"), b.get("requests_per_s"),
         ratio(a.get("requests_per_s"), b.get("requests_per_s")), fmt=lambda v: _fmt(v, digits=0))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = []
-    for i, r in enumerate(rows):
-        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = columns(rows)
     verdicts = result.get("targets", {}).get("met", {})
     if verdicts:
         lines.append("")
@@ -213,12 +231,7 @@ def otp_table(result: dict) -> str:
         digits = 0 if name in ("requests_per_s",) else 2
         rows.append((name, _fmt(f["otp27"], digits=digits), _fmt(f["otp25"], digits=digits),
                      "-" if f["ratio"] is None else f"{f['ratio']:.3f}"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = []
-    for i, r in enumerate(rows):
-        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = columns(rows)
     return "\n".join(lines)
 
 
@@ -329,9 +342,4 @@ def svg(result: dict) -> str:
     scale = max((sum(v for _, v in segs) for _, segs in boot_bars), default=1) * 1.15 or 1
     panel, y = _bar_panel("Boot to first HTTP 200 under TCG (s, median)", "s", boot_bars, 20, y, width - 40, scale)
     parts += panel
-    meta = f"{result.get('date', '')} · {result.get('host', {}).get('cpu', '')} · {result.get('host', {}).get('cpus', '')} CPUs"
-    parts.append(f'<text x="20" y="{y}" font-size="11" fill="#555">{escape(meta)}</text>')
-    height = y + 14
-    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-                      f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
-                      f'<rect width="{width}" height="{height}" fill="white"/>', *parts, "</svg>", ""])
+    return svg_page(parts, y, width, result)

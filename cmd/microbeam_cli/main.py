@@ -270,9 +270,12 @@ def vm_config(args) -> qemucmd.VMConfig:
 
 
 def attach_disk(cfg: qemucmd.VMConfig, spec) -> None:
-    """--disk: FILE checked or created (disk.prepare), /dev/vda mounted at /data."""
+    """--disk: FILE checked or created (disk.prepare), /dev/vda mounted at /data. The
+    kernel and initrd are checked first: a run that cannot boot makes no new FILE."""
     if spec is None:
         return
+    from .run import check_images
+    check_images(Path(cfg.kernel), Path(cfg.initrd))
     d = disk.prepare(spec)
     cfg.disk, cfg.disk_readonly = d.path, d.readonly
     cfg.append = disk.with_data_param(cfg.append)

@@ -340,24 +340,13 @@ class RestoredGuest(Guest):
             fwds = [(self.port, qemucmd.GUEST_HTTP_PORT), *self.forwards]
             self.argv = restore_argv(self.meta, self.state, self.qemu, self.kernel, self.initrd,
                                      fwds, qmp_path, control, extra=self.extra_args)
-            self._console_file = open(self.console_path, "ab")
-            self._stderr_file = open(self.workdir / "qemu.stderr", "wb")
             self.launched_at = time.monotonic()
-            self.proc = spawn(self.argv, stdin=subprocess.PIPE, stdout=self._console_file,
-                              stderr=self._stderr_file)
-            try:
-                self._qmp = QMP(qmp_path).connect(timeout=15, alive=lambda: self.proc.poll() is None)
-                self._started = True
-            except QMPError as e:
-                if self.proc.poll() is None:
-                    self.proc.kill()
-                self.proc.wait()
-                self._close_files()
+            failed = self._spawn_qemu("ab")
+            if failed is not None:
                 err = self.qemu_stderr()
-                if self.HOSTFWD_BUSY in err and self.requested_port is None and attempt + 1 < attempts:
+                if self._lost_port_race(err, attempt, attempts):
                     continue
-                self.kill()
-                raise GuestError(f"QEMU did not start ({e}); stderr:\n{err}") from None
+                self._did_not_start(failed, err)
             start_incoming(self.qmp, self.meta, self.state)
             self.restore = resume(self.qmp, control, alive=self.running)
             return None

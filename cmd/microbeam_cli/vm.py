@@ -193,30 +193,46 @@ class Guest:
             if self.requested_port is None:
                 self.port = free_port()
             self.argv = qemucmd.qemu_argv(self.config(), self.qemu)
-            self._console_file = open(self.console_path, "wb")
-            self._stderr_file = open(self.workdir / "qemu.stderr", "wb")
-            self.proc = spawn(self.argv, stdin=subprocess.PIPE, stdout=self._console_file,
-                              stderr=self._stderr_file)
-            try:
-                self._qmp = QMP(str(self.workdir / "qmp.sock")).connect(
-                    timeout=15, alive=lambda: self.proc.poll() is None)
-                self._started = True
-            except QMPError as e:
-                if self.proc.poll() is None:
-                    self.proc.kill()
-                self.proc.wait()
-                self._close_files()
-                err = self.qemu_stderr()
-                if (self.HOSTFWD_BUSY in err and self.requested_port is None
-                        and attempt + 1 < attempts):
-                    continue    # lost the race for the port: pick another
-                if self.choice.may_fall_back:
-                    return (f"QEMU {qemucmd.describe_exit(self.proc.returncode)} under KVM: "
-                            f"{accel_mod.first_line(err.encode())}")
-                self.kill()
-                raise GuestError(f"QEMU did not start ({e}); stderr:\n{err}") from None
-            return self._watch_start() if self.choice.may_fall_back else None
+            failed = self._spawn_qemu("wb")
+            if failed is None:
+                return self._watch_start() if self.choice.may_fall_back else None
+            err = self.qemu_stderr()
+            if self._lost_port_race(err, attempt, attempts):
+                continue    # pick another port
+            if self.choice.may_fall_back:
+                return (f"QEMU {qemucmd.describe_exit(self.proc.returncode)} under KVM: "
+                        f"{accel_mod.first_line(err.encode())}")
+            self._did_not_start(failed, err)
         raise AssertionError("unreachable")
+
+    def _spawn_qemu(self, console_mode: str):
+        """Runs self.argv, the console (file mode CONSOLE_MODE) and stderr to files, and
+        connects to its QMP socket (workdir/qmp.sock). None once it answers; else the
+        QMPError, QEMU ended and reaped."""
+        self._console_file = open(self.console_path, console_mode)
+        self._stderr_file = open(self.workdir / "qemu.stderr", "wb")
+        self.proc = spawn(self.argv, stdin=subprocess.PIPE, stdout=self._console_file,
+                          stderr=self._stderr_file)
+        try:
+            self._qmp = QMP(str(self.workdir / "qmp.sock")).connect(
+                timeout=15, alive=lambda: self.proc.poll() is None)
+        except QMPError as e:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self._close_files()
+            return e
+        self._started = True
+        return None
+
+    def _lost_port_race(self, err: str, attempt: int, attempts: int) -> bool:
+        """QEMU could not bind the free port it was given (another process took it first),
+        and another attempt with another port is allowed."""
+        return self.HOSTFWD_BUSY in err and self.requested_port is None and attempt + 1 < attempts
+
+    def _did_not_start(self, failed, err: str):
+        self.kill()
+        raise GuestError(f"QEMU did not start ({failed}); stderr:\n{err}") from None
 
     def _watch_start(self):
         """Under a KVM verdict: None once PID 1 has spoken on the console, else why not

@@ -13,8 +13,8 @@ set -eu
 [ $# -eq 1 ] || { echo "usage: build.sh OUTDIR" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-mkdir -p "$1"
-out=$(cd "$1" && pwd)
+. "$here/../lib/release.sh"
+out=$(absdir "$1")
 vsn=0.1.0
 work=$out/.deps-src
 rm -rf "$out/lib" "$out/releases" "$work"
@@ -59,20 +59,6 @@ echo "[cowboy_hello 3/4] .app files (erlang.mk's job: modules filled in; ranch's
 echo "[cowboy_hello 4/4] boot script (systools) for release cowboy_hello $vsn"
 rel=$out/releases/$vsn
 mkdir -p "$rel"
-(cd "$out" && erl -noshell -noinput -eval '
-    [Out, Vsn] = init:get_plain_arguments(),
-    Dir = filename:join([Out, "releases", Vsn]),
-    Path = filelib:wildcard(filename:join([Out, "lib", "*", "ebin"])),
-    code:add_pathsa(Path),
-    Apps = [kernel, stdlib, crypto, asn1, public_key, ssl, cowlib, ranch, cowboy, cowboy_hello],
-    Vsns = [{A, begin _ = application:load(A), {ok, V} = application:get_key(A, vsn), V end} || A <- Apps],
-    Rel = {release, {"cowboy_hello", Vsn}, {erts, erlang:system_info(version)}, Vsns},
-    ok = file:write_file(filename:join(Dir, "cowboy_hello.rel"), io_lib:format("~p.~n", [Rel])),
-    {ok, _, _} = systools:make_script(filename:join(Dir, "cowboy_hello"),
-                                      [{path, Path}, {outdir, Dir}, silent, no_warn_sasl]),
-    ok = file:rename(filename:join(Dir, "cowboy_hello.boot"), filename:join(Dir, "start.boot")),
-    ok = file:write_file(filename:join([Out, "releases", "start_erl.data"]),
-                         [erlang:system_info(version), " ", Vsn, "\n"]),
-    halt(0).' -extra "$out" "$vsn")
+boot_script "$out" cowboy_hello "$vsn" kernel stdlib crypto asn1 public_key ssl cowlib ranch cowboy cowboy_hello
 rm -rf "$work"
 echo "[cowboy_hello] release in $out"

@@ -10,29 +10,15 @@
 set -eu
 [ $# -eq 1 ] || { echo "usage: build.sh OUTDIR" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$1"
-out=$(cd "$1" && pwd)
+. "$here/../lib/release.sh"
+out=$(absdir "$1")
 vsn=0.1.0
 rm -rf "$out/lib" "$out/releases"
-ebin=$out/lib/hello-$vsn/ebin
 rel=$out/releases/$vsn
-mkdir -p "$ebin" "$rel"
+mkdir -p "$rel"
 echo "[hello_erlang 1/3] erlc src/*.erl"
-erlc -o "$ebin" "$here"/src/*.erl
-cp "$here/src/hello.app" "$ebin/"
+erlc_app "$out" hello "$vsn" "$here/src"
 echo "[hello_erlang 2/3] boot script (systools) for release hello $vsn"
 cp "$here/rel/sys.config" "$here/rel/vm.args" "$rel/"
-(cd "$out" && erl -noshell -noinput -eval '
-    [Out, Vsn] = init:get_plain_arguments(),
-    Dir = filename:join([Out, "releases", Vsn]),
-    OtpApps = [{A, begin _ = application:load(A), {ok, V} = application:get_key(A, vsn), V end}
-               || A <- [kernel, stdlib]],
-    Rel = {release, {"hello", Vsn}, {erts, erlang:system_info(version)}, OtpApps ++ [{hello, Vsn}]},
-    ok = file:write_file(filename:join(Dir, "hello.rel"), io_lib:format("~p.~n", [Rel])),
-    Path = [filename:join([Out, "lib", "hello-" ++ Vsn, "ebin"])],
-    {ok, _, _} = systools:make_script(filename:join(Dir, "hello"), [{path, Path}, {outdir, Dir}, silent, no_warn_sasl]),
-    ok = file:rename(filename:join(Dir, "hello.boot"), filename:join(Dir, "start.boot")),
-    ok = file:write_file(filename:join([Out, "releases", "start_erl.data"]),
-                         [erlang:system_info(version), " ", Vsn, "\n"]),
-    halt(0).' -extra "$out" "$vsn")
+boot_script "$out" hello "$vsn" kernel stdlib hello
 echo "[hello_erlang 3/3] release in $out"

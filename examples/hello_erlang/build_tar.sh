@@ -9,8 +9,8 @@
 set -eu
 [ $# -eq 1 ] || { echo "usage: build_tar.sh OUTDIR" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$1"
-out=$(cd "$1" && pwd)
+. "$here/../lib/release.sh"
+out=$(absdir "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$here/build.sh" "$work/rel" >/dev/null

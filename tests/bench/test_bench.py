@@ -151,9 +151,8 @@ def _text_boxes(svg_text):
     return boxes
 
 
-class ChartLayout(unittest.TestCase):
-    """The chart read as a picture: no label runs into another (a legend used to run
-    into the next panel's title)."""
+class NoOverlap:
+    """For a chart's tests: no text box of the SVG runs into another."""
 
     def assert_no_overlap(self, svg_text):
         boxes = _text_boxes(svg_text)
@@ -161,6 +160,11 @@ class ChartLayout(unittest.TestCase):
             for b in boxes[i + 1:]:
                 apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
                 self.assertTrue(apart, f"{a[4]!r} overlaps {b[4]!r}")
+
+
+class ChartLayout(NoOverlap, unittest.TestCase):
+    """The chart read as a picture: no label runs into another (a legend used to run
+    into the next panel's title)."""
 
     def test_sample_chart(self):
         self.assert_no_overlap(report.svg(sample_result()))

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "cmd"))
 
 from microbeam_cli import bench_density, bench_density_report as dreport  # noqa: E402
-from tests.bench.test_bench import _text_boxes  # noqa: E402
+from tests.bench.test_bench import NoOverlap  # noqa: E402
 
 OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
 
@@ -136,13 +136,7 @@ class Summary(unittest.TestCase):
         self.assertIn("target: PSS per idle guest <= 1/3 of the baseline's: met", text)
 
 
-class Chart(unittest.TestCase):
-    def assert_no_overlap(self, svg_text):
-        boxes = _text_boxes(svg_text)
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1:]:
-                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
-                self.assertTrue(apart, f"{a[4]!r} overlaps {b[4]!r}")
+class Chart(NoOverlap, unittest.TestCase):
 
     def test_sample_chart(self):
         svg = dreport.svg(sample_density(), {"date": "2026-11-29", "host": {"cpu": "x", "cpus": 2}})

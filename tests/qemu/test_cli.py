@@ -400,6 +400,20 @@ class DataDisk(unittest.TestCase):
             self.assertEqual(said.count("\n"), 1, said)
 
 
+    def test_missing_images_leave_no_new_disk_behind(self):
+        # The images are checked before FILE is made: a run that cannot boot creates nothing.
+        with tempfile.TemporaryDirectory() as d:
+            Path(d, "k").write_bytes(b"kernel")
+            for kernel, initrd, missing in ((f"{d}/nope", f"{d}/k", "nope"), (f"{d}/k", f"{d}/nope2", "nope2")):
+                with self.subTest(missing=missing), mock.patch("sys.stderr") as err:
+                    rc = main.main(["run", "--disk", f"{d}/new.img,size=8M", "--kernel", kernel,
+                                    "--initrd", initrd, "--accel", "tcg"])
+                    self.assertEqual(rc, 1)
+                    said = "".join(c.args[0] for c in err.write.call_args_list)
+                    self.assertTrue(missing in said and "not found" in said, said)
+                    self.assertFalse(Path(d, "new.img").exists())
+
+
 class BuildCommands(unittest.TestCase):
     def test_argv(self):
         b = Path("/r/build")

@@ -11,25 +11,19 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "cmd"))
+from tests.qemu.artifacts import INITRD, KERNEL, MICROBEAM, MISSING
 
 from microbeam_cli import initrd  # noqa: E402
 from microbeam_cli.vm import free_port  # noqa: E402
 
-OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
-KERNEL, INITRD = OUT / "bzImage", OUT / "microbeam.cpio"
-MICROBEAM = str(REPO / "cmd" / "microbeam")
 FAKE_QEMU = str(Path(__file__).resolve().parent / "fake_qemu.py")
 BOOT_TIMEOUT = float(os.environ.get("MICROBEAM_BOOT_TIMEOUT", "120"))
-MISSING = [str(p) for p in (KERNEL, INITRD) if not p.is_file()]
 
 
 def http(port, path, method="GET", timeout=BOOT_TIMEOUT):

@@ -8,26 +8,18 @@ restore onto another image is refused in one line.
 Environment: MICROBEAM_OUT (artifacts, default <repo>/out).
 """
 
-import os
 import shutil
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "cmd"))
+from tests.qemu.artifacts import INITRD, KERNEL, MICROBEAM, MISSING
 
 from microbeam_cli import snapshot  # noqa: E402
-
-OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
-KERNEL, INITRD = OUT / "bzImage", OUT / "microbeam.cpio"
-MICROBEAM = str(REPO / "cmd" / "microbeam")
-MISSING = [str(p) for p in (KERNEL, INITRD) if not p.is_file()]
 AGE = 3.0          # seconds between the save and the restores: the clock PID 1 must fix
 
 

@@ -15,20 +15,14 @@ import json
 import os
 import socket
 import struct
-import subprocess
-import sys
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
-# The tests' environment (paths, accelerator, boot timeout) as the boot tests read it;
-# importing test_boot also puts cmd/ on the path.
-from tests.qemu.test_boot import ACCEL, OUT, REPO, BOOT_TIMEOUT  # noqa: E402
+from tests.release.helpers import ACCEL, OUT, build_example, build_image, wait_http
 
-from microbeam_cli.vm import Guest, GuestError  # noqa: E402
+from microbeam_cli.vm import Guest  # noqa: E402
 
-MICROBEAM = [sys.executable, str(REPO / "cmd" / "microbeam")]
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"   # RFC 6455, section 1.3
 
 
@@ -69,15 +63,9 @@ class CowboyInTheGuest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="microbeam-cowboy-"))
-        subprocess.run([str(REPO / "examples" / "cowboy_hello" / "build.sh"), str(cls.tmp / "rel")],
-                       check=True, capture_output=True, timeout=600)
+        build_example("cowboy_hello", cls.tmp / "rel", timeout=600)
         cls.images = cls.tmp / "images"
-        p = subprocess.run(MICROBEAM + ["build", "--release", str(cls.tmp / "rel"), "--out", str(cls.images)],
-                           capture_output=True, text=True, timeout=1800,
-                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-        if p.returncode != 0:
-            raise AssertionError(f"microbeam build --release failed ({p.returncode}):\n{p.stderr[-4000:]}")
-        cls.build_log = p.stdout + p.stderr
+        cls.build_log = build_image(cls.tmp / "rel", cls.images)
 
     def test_image(self):
         self.assertIn("/init: microbeam-init-crypto", self.build_log)
@@ -89,17 +77,7 @@ class CowboyInTheGuest(unittest.TestCase):
     def test_get_root_and_websocket_echo(self):
         with Guest.start(self.images / "bzImage", self.images / "microbeam.cpio", append="panic=-1",
                          memory=256, accel=ACCEL) as g:
-            deadline = time.monotonic() + BOOT_TIMEOUT
-            while True:
-                try:
-                    r = g.http_get("/", timeout=max(1.0, deadline - time.monotonic()))
-                    break
-                except GuestError:
-                    if time.monotonic() > deadline or not g.running():
-                        self.fail("no answer from Cowboy:\n" + g.console_tail(60))
-                    time.sleep(0.2)
-            self.assertEqual(r.status, 200, r.text())
-            self.assertRegex(r.text(), r"^hello from cowboy 2\.8\.0 on OTP 25, os pid 1\n$")
+            self.assertRegex(wait_http(self, g), r"^hello from cowboy 2\.8\.0 on OTP 25, os pid 1\n$")
 
             key = base64.b64encode(os.urandom(16))
             with socket.create_connection(("127.0.0.1", g.port), timeout=30) as s:

@@ -11,19 +11,16 @@ MICROBEAM_BOOT_TIMEOUT (seconds, default 120).
 
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 from pathlib import Path
 
-# The tests' environment (paths, accelerator, boot timeout) as the boot tests read it;
-# importing test_boot also puts cmd/ on the path.
-from tests.qemu.test_boot import ACCEL, OUT, REPO, BOOT_TIMEOUT  # noqa: E402
+from tests.release.helpers import (ACCEL, BOOT_TIMEOUT, MICROBEAM, OUT, REPO, assert_hard_lines,
+                                   build_example, build_image, cpio_listing)
 
 from microbeam_cli import nif, qemucmd  # noqa: E402
 from microbeam_cli.vm import Guest  # noqa: E402
 
-MICROBEAM = [sys.executable, str(REPO / "cmd" / "microbeam")]
 C_SRC = REPO / "examples" / "nif_hello" / "c_src"
 
 
@@ -62,26 +59,15 @@ class NifReleaseInTheGuest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="microbeam-nif-"))
-        subprocess.run([str(REPO / "examples" / "nif_hello" / "build.sh"), str(cls.tmp / "rel")],
-                       check=True, capture_output=True, timeout=300)
+        build_example("nif_hello", cls.tmp / "rel")
         cls.images = cls.tmp / "images"
-        p = subprocess.run(MICROBEAM + ["build", "--release", str(cls.tmp / "rel"), "--out", str(cls.images),
-                                        "--nif", f"nif_hello={C_SRC}"],
-                           capture_output=True, text=True, timeout=1800,
-                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-        if p.returncode != 0:
-            raise AssertionError(f"microbeam build --release --nif failed ({p.returncode}):\n{p.stderr[-4000:]}")
-        cls.build_log = p.stdout + p.stderr
+        cls.build_log = build_image(cls.tmp / "rel", cls.images, "--nif", f"nif_hello={C_SRC}")
 
     def test_image_has_its_own_init_and_no_so(self):
         self.assertIn("NIF of nif_hello: 1 C file(s)", self.build_log)
         self.assertTrue((self.images / "microbeam-init-otp25-nif").is_file())
-        p = subprocess.run([str(REPO / "tests" / "image" / "hard_lines_test.sh"), str(self.images),
-                            str(self.images / "microbeam.cpio"), "microbeam-init-otp25-nif"],
-                           capture_output=True, text=True, timeout=300)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        listing = subprocess.run(f"zstd -dcq '{self.images / 'microbeam.cpio'}' | cpio -it --quiet",
-                                 shell=True, capture_output=True, text=True, check=True).stdout
+        assert_hard_lines(self, self.images, self.images / "microbeam.cpio", "microbeam-init-otp25-nif")
+        listing = cpio_listing(self.images / "microbeam.cpio")
         self.assertIn("release/lib/nif_hello-0.1.0/ebin/nif_hello.beam", listing)
         self.assertNotIn("nif_hello.so", listing)
         syms = subprocess.run(["nm", str(self.images / "microbeam-init-otp25-nif.debug")],

@@ -8,18 +8,13 @@ Environment: MICROBEAM_OUT (the main build's artifacts, default <repo>/out).
 
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "cmd"))
+from tests.release.helpers import MICROBEAM, OUT, REPO
 
 from microbeam_cli import otp  # noqa: E402
-
-OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
-MICROBEAM = [sys.executable, str(REPO / "cmd" / "microbeam")]
 
 
 def _toolchain_built() -> bool:

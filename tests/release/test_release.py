@@ -6,27 +6,19 @@ MICROBEAM_TEST_ACCEL (tcg by default), MICROBEAM_BOOT_TIMEOUT (seconds, default 
 """
 
 import base64
-import http.client
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "cmd"))
+from tests.release.helpers import (ACCEL, MICROBEAM, OUT, REPO, build_example, build_image, cpio_listing,
+                                   wait_http)
 
 from microbeam_cli import guest_env, main, release  # noqa: E402
 from microbeam_cli.vm import Guest, GuestError, free_port  # noqa: E402
-
-OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
-ACCEL = os.environ.get("MICROBEAM_TEST_ACCEL", "tcg")
-BOOT_TIMEOUT = float(os.environ.get("MICROBEAM_BOOT_TIMEOUT", "120"))
-MICROBEAM = [sys.executable, str(REPO / "cmd" / "microbeam")]
 
 
 def etf(term) -> bytes:
@@ -128,8 +120,7 @@ class RefusedAtBuildTime(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="microbeam-refused-"))
-        subprocess.run([str(REPO / "examples" / "hello_erlang" / "build.sh"), str(cls.tmp / "hello")],
-                       check=True, capture_output=True, timeout=300)
+        build_example("hello_erlang", cls.tmp / "hello")
 
     def variant(self, name) -> Path:
         dest = self.tmp / name
@@ -276,10 +267,7 @@ class DemoMixReleaseThroughReleaseOption(unittest.TestCase):
 
     def test_same_bytes_as_the_main_build(self):
         images = Path(tempfile.mkdtemp(prefix="microbeam-demo-rel-"))
-        p = subprocess.run(MICROBEAM + ["build", "--release", str(DEMO_MIX_RELEASE), "--out", str(images)],
-                           capture_output=True, text=True, timeout=1800,
-                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        build_image(DEMO_MIX_RELEASE, images)
         self.assertTrue((images / "microbeam.cpio").read_bytes() == (OUT / "microbeam.cpio").read_bytes(),
                         "the demo through --release differs from out/microbeam.cpio")
 
@@ -292,33 +280,14 @@ class ErlangExampleBootsFromItsOwnImage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="microbeam-hello-"))
-        subprocess.run([str(REPO / "examples" / "hello_erlang" / "build.sh"), str(cls.tmp / "rel")],
-                       check=True, capture_output=True, timeout=300)
+        build_example("hello_erlang", cls.tmp / "rel")
         cls.images = cls.tmp / "images"
-        p = subprocess.run(MICROBEAM + ["build", "--release", str(cls.tmp / "rel"), "--out", str(cls.images)],
-                           capture_output=True, text=True, timeout=1800,
-                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-        if p.returncode != 0:
-            raise AssertionError(f"microbeam build --release failed ({p.returncode}):\n{p.stderr[-4000:]}")
-        cls.build_log = p.stderr
+        cls.build_log = build_image(cls.tmp / "rel", cls.images)
 
     def boot(self, append="", debug_exit=False) -> Guest:
         return Guest.start(self.images / "bzImage", self.images / "microbeam.cpio",
                            append=" ".join(filter(None, ["panic=-1", append])), memory=128,
                            debug_exit=debug_exit, accel=ACCEL)
-
-    def wait_root(self, g: Guest) -> str:
-        deadline = time.monotonic() + BOOT_TIMEOUT
-        while True:
-            try:
-                r = g.http_get("/", timeout=max(1.0, deadline - time.monotonic()))
-                if r.status == 200:
-                    return r.text()
-            except GuestError:
-                pass
-            if time.monotonic() > deadline or not g.running():
-                self.fail("no answer from the example:\n" + g.console_tail(60))
-            time.sleep(0.2)
 
     def test_artifacts_and_progress(self):
         for name in ("bzImage", "microbeam.cpio", "size-report.json"):
@@ -332,7 +301,7 @@ class ErlangExampleBootsFromItsOwnImage(unittest.TestCase):
 
     def test_serves_with_sys_config_and_vm_args_honoured(self):
         with self.boot() as g:
-            body = self.wait_root(g)
+            body = wait_http(self, g)
             console = g.console_text()
         # sys.config sets greeting and source; vm.args' -hello greeting overrides the one,
         # vm.args' +S 1:1 gives one scheduler, and PID 1 is the BEAM.
@@ -345,20 +314,15 @@ class ErlangExampleBootsFromItsOwnImage(unittest.TestCase):
 
     def test_command_line_wins_over_vm_args(self):
         with self.boot('microbeam.erl_flags="-hello greeting from_cmdline"') as g:
-            body = self.wait_root(g)
+            body = wait_http(self, g)
         self.assertIn("hello from_cmdline", body)
 
     def test_image_is_reproducible(self):
         """The same release, built again from another directory, gives the same cpio
         byte for byte (no time stamps, owners, build paths or file order leak in)."""
-        subprocess.run([str(REPO / "examples" / "hello_erlang" / "build.sh"), str(self.tmp / "again" / "rel")],
-                       check=True, capture_output=True, timeout=300)
+        build_example("hello_erlang", self.tmp / "again" / "rel")
         images2 = self.tmp / "images2"
-        p = subprocess.run(MICROBEAM + ["build", "--release", str(self.tmp / "again" / "rel"),
-                                        "--out", str(images2)],
-                           capture_output=True, text=True, timeout=1800,
-                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        build_image(self.tmp / "again" / "rel", images2)
         first = (self.images / "microbeam.cpio").read_bytes()
         second = (images2 / "microbeam.cpio").read_bytes()
         self.assertEqual(len(first), len(second))
@@ -367,42 +331,13 @@ class ErlangExampleBootsFromItsOwnImage(unittest.TestCase):
 
     def test_halt_status_reaches_the_host(self):
         with self.boot(debug_exit=True) as g:
-            self.wait_root(g)
+            wait_http(self, g)
             try:
                 g.http_get("/halt/7", timeout=30, retry=False)
             except GuestError:
                 pass  # the VM may be gone before the answer leaves it
             status = g.wait_exit(60)
         self.assertEqual(status, 7, g.console_tail(40))
-
-
-def build_image(rel: Path, images: Path, *extra) -> str:
-    """`microbeam build --release REL --out IMAGES`; returns its stderr (progress)."""
-    p = subprocess.run(MICROBEAM + ["build", "--release", str(rel), "--out", str(images), *extra],
-                       capture_output=True, text=True, timeout=1800, env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-    if p.returncode != 0:
-        raise AssertionError(f"microbeam build --release failed ({p.returncode}):\n{p.stderr[-4000:]}")
-    return p.stderr
-
-
-def wait_http(test: unittest.TestCase, g: Guest, port: int, path="/") -> str:
-    """The body of the first 200 from the guest's PORT (forwarded to 127.0.0.1:PORT)."""
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while True:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            conn.request("GET", path)
-            r = conn.getresponse()
-            body = r.read().decode()
-            if r.status == 200:
-                return body
-        except (OSError, http.client.HTTPException):
-            pass
-        finally:
-            conn.close()
-        if time.monotonic() > deadline or not g.running():
-            test.fail(f"no answer on {port}:\n" + g.console_tail(60))
-        time.sleep(0.25)
 
 
 @unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init").is_file(),
@@ -422,14 +357,13 @@ class SystoolsTarReleaseBoots(unittest.TestCase):
         self.assertIn("erts-13.1.5 in the release: not used", log)
         self.assertIn("/init: microbeam-init-otp25;", log)   # built with the host's OTP 25
         self.assertIn("[release 6/6] hard lines", log)
-        listing = subprocess.run(f"zstd -dcq {tmp / 'images' / 'microbeam.cpio'} | cpio -itv --quiet",
-                                 shell=True, capture_output=True, text=True, check=True).stdout
+        listing = cpio_listing(tmp / "images" / "microbeam.cpio", verbose=True)
         self.assertRegex(listing, r"(?m)^-rw------- .* /?etc/microbeam.env$")
         report = json.loads((tmp / "images" / "size-report.json").read_text())
         self.assertEqual(report.get("release_erts_not_used"), ["erts-13.1.5"])
         with Guest.start(tmp / "images" / "bzImage", tmp / "images" / "microbeam.cpio", append="panic=-1",
                          memory=128, accel=ACCEL) as g:
-            body = wait_http(self, g, g.port)
+            body = wait_http(self, g)
         self.assertIn("hello from_sys_config (config sys_config)", body)
         self.assertIn("os_pid=1", body)
 
@@ -446,9 +380,7 @@ class MixRuntimeConfigRelease(unittest.TestCase):
 
     def test_runtime_exs_reads_the_environment_from_the_command_line_and_the_image(self):
         tmp = Path(tempfile.mkdtemp(prefix="microbeam-greeting-"))
-        subprocess.run([str(REPO / "examples" / "greeting_elixir" / "build.sh"), str(tmp / "rel")],
-                       check=True, capture_output=True, timeout=600,
-                       env=dict(os.environ, HEX_OFFLINE="1"))
+        build_example("greeting_elixir", tmp / "rel", timeout=600, env=dict(os.environ, HEX_OFFLINE="1"))
         log = build_image(tmp / "rel", tmp / "images")
         self.assertIn("erts-13.1.5 in the release: not used", log)
         # Secrets in a second initramfs in front of the image (docs/kernel-cmdline.md).
@@ -502,7 +434,7 @@ class MixRuntimeConfigRelease(unittest.TestCase):
         build_image(tmp / "rel", tmp / "images")
         with Guest.start(tmp / "images" / "bzImage", tmp / "images" / "microbeam.cpio", accel=ACCEL, memory=128,
                          append='panic=-1 microbeam.env_b64=GREETING=c2F5ICJoaSI=') as g:
-            body = wait_http(self, g, g.port)
+            body = wait_http(self, g)
         self.assertIn('say "hi"\nport=8080', body)
         self.assertIn("config_provider_booted=nil", body)
         self.assertIn("sys_config=/release/releases/0.1.0/sys ", body)

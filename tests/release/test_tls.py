@@ -24,28 +24,36 @@ import os
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import unittest
 from pathlib import Path
 
-# The tests' environment (paths, accelerator, boot timeout) as the boot tests read it;
-# importing test_boot also puts cmd/ on the path.
-from tests.qemu.test_boot import ACCEL, OUT, REPO  # noqa: E402
+from tests.release.helpers import (ACCEL, MICROBEAM, OUT, assert_hard_lines, build_example,
+                                   build_image, cpio_listing)
 
 from microbeam_cli import otp, qemucmd, release  # noqa: E402
 from microbeam_cli.vm import Guest  # noqa: E402
 
 BOOT_TIMEOUT = float(os.environ.get("MICROBEAM_BOOT_TIMEOUT", "240"))
-MICROBEAM = [sys.executable, str(REPO / "cmd" / "microbeam")]
 GUEST_SERVER_NAME = "tls-hello.test"
 IMAGE_BUDGET = 11 * 1024 * 1024      # an image with TLS: bzImage + initramfs
 
 
 def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def read_line(s) -> bytes:
+    """Bytes from S up to a newline (included) or the end of the stream."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = s.recv(256)
+        if not chunk:
+            break
+        line += chunk
+    return line
 
 
 def make_pki(d: Path) -> None:
@@ -99,12 +107,7 @@ class HostTLSServer:
         conn.settimeout(60)
         try:
             with self.ctx.wrap_socket(conn, server_side=True) as s:
-                line = b""
-                while not line.endswith(b"\n"):
-                    chunk = s.recv(256)
-                    if not chunk:
-                        break
-                    line += chunk
+                line = read_line(s)
                 now = time.time() * 1000
                 version = s.version().lower()
                 self.seen.append((line.decode(), now, version))
@@ -157,9 +160,8 @@ class TLSReleaseInTheGuest(unittest.TestCase):
 
     @classmethod
     def build_example(cls, sys_config: Path) -> None:
-        subprocess.run(MICROBEAM + ["otp", str(cls.MAJOR), "--", str(REPO / "examples" / "tls_hello" / "build.sh"),
-                                    str(cls.tmp / "rel"), str(sys_config)],
-                       check=True, capture_output=True, timeout=300, env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
+        build_example("tls_hello", cls.tmp / "rel", sys_config, via=MICROBEAM + ["otp", str(cls.MAJOR), "--"],
+                      env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
 
     @classmethod
     def setUpClass(cls):
@@ -184,12 +186,7 @@ class TLSReleaseInTheGuest(unittest.TestCase):
             start.write_text(start.read_text().replace(built, cls.ERTS_CLAIMED))
             rel_file.write_text(rel_file.read_text().replace(f'"{built}"', f'"{cls.ERTS_CLAIMED}"'))
         cls.images = cls.tmp / "images"
-        p = subprocess.run(MICROBEAM + ["build", "--release", str(cls.tmp / "rel"), "--out", str(cls.images)],
-                           capture_output=True, text=True, timeout=1800,
-                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-        if p.returncode != 0:
-            raise AssertionError(f"microbeam build --release failed ({p.returncode}):\n{p.stderr[-4000:]}")
-        cls.build_log = p.stdout + p.stderr
+        cls.build_log = build_image(cls.tmp / "rel", cls.images)
 
     @classmethod
     def tearDownClass(cls):
@@ -197,12 +194,8 @@ class TLSReleaseInTheGuest(unittest.TestCase):
 
     def test_image_has_the_crypto_init_and_no_nif_files(self):
         self.assertIn(f"/init: {self.INIT};", self.build_log)
-        p = subprocess.run([str(REPO / "tests" / "image" / "hard_lines_test.sh"), str(OUT),
-                            str(self.images / "microbeam.cpio"), self.INIT],
-                           capture_output=True, text=True, timeout=300)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        listing = subprocess.run(f"zstd -dcq '{self.images / 'microbeam.cpio'}' | cpio -it --quiet",
-                                 shell=True, capture_output=True, text=True, check=True).stdout
+        assert_hard_lines(self, OUT, self.images / "microbeam.cpio", self.INIT)
+        listing = cpio_listing(self.images / "microbeam.cpio")
         ssl_vsn = {25: "10.8.7", 27: "11.2.12.1"}[self.MAJOR]
         self.assertIn(f"release/lib/ssl-{ssl_vsn}/ebin/ssl.beam", listing)
         for so in ("crypto.so", "crypto_callback.so", "otp_test_engine.so", "asn1rt_nif.so"):
@@ -225,20 +218,13 @@ class TLSReleaseInTheGuest(unittest.TestCase):
     def test_trust_store_in_the_image_unless_no_cacerts(self):
         if self.ERTS_CLAIMED:
             self.skipTest("the same build path as on OTP 25: tested there")
-        listing = lambda images: subprocess.run(  # noqa: E731
-            f"zstd -dcq '{images / 'microbeam.cpio'}' | cpio -itv --quiet", shell=True,
-            capture_output=True, text=True, check=True).stdout
-        with_bundle = listing(self.images)
+        with_bundle = cpio_listing(self.images / "microbeam.cpio", verbose=True)
         self.assertRegex(with_bundle, r"(?m)^-rw-r--r-- .* etc/ssl/certs/ca-certificates.crt$")
         size = (OUT / "ca-certificates.crt").stat().st_size
         self.assertGreater(size, 100_000)
         bare = self.tmp / "images-no-cacerts"
-        p = subprocess.run(MICROBEAM + ["build", "--release", str(self.tmp / "rel"), "--out", str(bare),
-                                        "--no-cacerts"], capture_output=True, text=True, timeout=1800,
-                           env=dict(os.environ, MICROBEAM_OUT=str(OUT)))
-        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
-        self.assertIn("CA bundle: none", p.stdout + p.stderr)
-        self.assertNotIn("ca-certificates.crt", listing(bare))
+        self.assertIn("CA bundle: none", build_image(self.tmp / "rel", bare, "--no-cacerts"))
+        self.assertNotIn("ca-certificates.crt", cpio_listing(bare / "microbeam.cpio", verbose=True))
 
     def test_crypto_public_key_and_tls_both_ways(self):
         append = "panic=-1 " + qemucmd.eval_kernel_param("tls_hello:checks()")
@@ -254,13 +240,7 @@ class TLSReleaseInTheGuest(unittest.TestCase):
                         with socket.create_connection(("127.0.0.1", g.port), timeout=30) as raw, \
                                 ctx.wrap_socket(raw, server_hostname=GUEST_SERVER_NAME) as s:
                             s.sendall(b"from the host\n")
-                            data = b""
-                            while not data.endswith(b"\n"):
-                                chunk = s.recv(256)
-                                if not chunk:
-                                    break
-                                data += chunk
-                            answers[version.name] = data.decode()
+                            answers[version.name] = read_line(s).decode()
                             break
                     except (OSError, ssl.SSLError) as e:
                         if isinstance(e, ssl.SSLCertVerificationError):

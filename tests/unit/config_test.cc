@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "config/shown_value.h"
 
 namespace microbeam {
 namespace {
@@ -207,6 +208,47 @@ TEST(ParseConfig, BadDataAndMountValuesAreOneLineEach) {
   EXPECT_EQ(p.warnings[3], "microbeam: microbeam.mount=/dev/vdb: not DEV:DIR:TYPE:OPTIONS; using no such mount");
   EXPECT_EQ(p.config.data_device, "");
   EXPECT_TRUE(p.config.mounts.empty());
+}
+
+// Every warning that shows a value shows it printable and bounded (config/shown_value.h):
+// a newline or escape in a value never splits or garbles the console line.
+TEST(ParseConfig, WarningsShowValuesOnOneBoundedLine) {
+  const std::string evil = "x\ny\x1b[2J";
+  std::vector<std::string> params;
+  for (const char* key : {"microbeam.exit", "microbeam.hostname", "microbeam.shutdown_timeout", "microbeam.user",
+                          "microbeam.release", "microbeam.eval", "microbeam.tmp_size",
+                          "microbeam.data", "microbeam.mount", "microbeam.core_pattern", "microbeam.cwd",
+                          "microbeam.limits", "microbeam.bogus"}) {
+    params.push_back(absl::StrCat(key, "=", evil));
+  }
+  params.push_back(absl::StrCat("microbeam.caps=cap_sys_boot,", evil));
+  params.push_back(absl::StrCat("microbeam.env=", evil, "=secret"));
+  ParsedConfig p = ParseConfig(params, {});
+  ASSERT_EQ(p.warnings.size(), params.size());
+  for (const std::string& w : p.warnings) {
+    for (char c : w) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << w;
+    EXPECT_NE(w.find("x?y?[2J"), std::string::npos) << w;
+  }
+  EXPECT_EQ(p.warnings[0],
+            "microbeam: microbeam.exit=x?y?[2J: unknown policy (poweroff|reboot|restart|shell); using poweroff");
+  EXPECT_EQ(p.warnings[12], "microbeam: unknown key microbeam.bogus (value \"x?y?[2J\") ignored; see the README for the keys");
+  EXPECT_NE(p.warnings[13].find("unknown capability x?y?[2J"), std::string::npos);
+  EXPECT_NE(p.warnings[14].find("\"x?y?[2J\" is not a variable name"), std::string::npos);
+
+  // The fallback may be an earlier value of the same key: shown the same way.
+  ParsedConfig again = ParseConfig({"microbeam.console=tty\x1b[2J", "microbeam.console=../x"}, {});
+  ASSERT_EQ(again.warnings.size(), 1u);
+  EXPECT_EQ(again.warnings[0], "microbeam: microbeam.console=../x: not a device name; using /dev/tty?[2J");
+
+  // A long value: its first kShownValueMax bytes, then "...".
+  const std::string big(3000, 'v');
+  for (const char* key : {"microbeam.exit", "microbeam.cwd", "microbeam.bogus", "microbeam.limits"}) {
+    ParsedConfig q = ParseConfig({absl::StrCat(key, "=", big)}, {});
+    ASSERT_EQ(q.warnings.size(), 1u) << key;
+    EXPECT_NE(q.warnings[0].find(std::string(kShownValueMax, 'v') + "..."), std::string::npos) << key;
+    EXPECT_EQ(q.warnings[0].find(std::string(kShownValueMax + 1, 'v')), std::string::npos) << key;
+    EXPECT_LT(q.warnings[0].size(), 300u) << key;
+  }
 }
 
 }  // namespace

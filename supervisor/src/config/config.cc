@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "config/shown_value.h"
 #include "guard/capabilities.h"
 #include "storage/mount_spec.h"
 
@@ -60,10 +61,10 @@ std::string AddEnv(std::string_view key, std::string_view entry, bool base64, Co
   size_t eq = entry.find('=');
   std::string_view name = entry.substr(0, eq);
   if (eq == std::string_view::npos) {
-    return absl::StrCat("microbeam: ", key, "=", name.substr(0, 64), ": not NAME=VALUE; entry ignored");
+    return absl::StrCat("microbeam: ", key, "=", ShownValue(name), ": not NAME=VALUE; entry ignored");
   }
   if (!ValidEnvName(name)) {
-    return absl::StrCat("microbeam: ", key, ": \"", name.substr(0, 64),
+    return absl::StrCat("microbeam: ", key, ": \"", ShownValue(name),
                         "\" is not a variable name (letters, digits, _; no digit first); entry ignored");
   }
   std::string value(entry.substr(eq + 1));
@@ -84,9 +85,12 @@ std::string AddEnv(std::string_view key, std::string_view entry, bool base64, Co
 // Applies one `key=value`; returns an empty string or a warning line.
 using Setter = std::function<std::string(std::string_view value, Config& c)>;
 
+// The value is shown printable and cut (config/shown_value.h); so is FALLBACK, which may be
+// an earlier value of the key (microbeam.console=...). WHY is ours.
 std::string Rejected(std::string_view key, std::string_view value, std::string_view why,
                      std::string_view fallback) {
-  return absl::StrCat("microbeam: ", key, "=", value, ": ", why, "; using ", fallback);
+  return absl::StrCat("microbeam: ", key, "=", ShownValue(value), ": ", why, "; using ",
+                      ShownValue(fallback, 2 * kShownValueMax));
 }
 
 const std::map<std::string_view, Setter>& Setters() {
@@ -119,7 +123,7 @@ const std::map<std::string_view, Setter>& Setters() {
            std::string lower = absl::AsciiStrToLower(name);
            if (!lower.starts_with("cap_")) lower = absl::StrCat("cap_", lower);
            if (!CapabilityFromName(lower).has_value()) {
-             return Rejected("microbeam.caps", v, absl::StrCat("unknown capability ", name),
+             return Rejected("microbeam.caps", v, absl::StrCat("unknown capability ", ShownValue(name)),
                              absl::StrJoin(c.keep_caps, ","));
            }
            if (std::find(caps.begin(), caps.end(), lower) == caps.end()) caps.push_back(lower);
@@ -213,7 +217,9 @@ const std::map<std::string_view, Setter>& Setters() {
        [](std::string_view v, Config& c) -> std::string {
          absl::StatusOr<MountSpec> m = ParseMountSpec(v);
          if (m.ok()) return c.mounts.push_back(*std::move(m)), "";
-         return Rejected("microbeam.mount", v, m.status().message(), "no such mount");
+         // The message quotes parts of the value (mount_spec.cc): shown the same way.
+         return Rejected("microbeam.mount", v, ShownValue(m.status().message(), 2 * kShownValueMax),
+                         "no such mount");
        }},
       {"microbeam.restart_limit",
        [](std::string_view v, Config& c) -> std::string {
@@ -242,13 +248,13 @@ const std::map<std::string_view, Setter>& Setters() {
       {"microbeam.core_pattern",
        [](std::string_view v, Config& c) -> std::string {
          if (std::string why = CorePatternError(v); !why.empty()) {
-           return Rejected("microbeam.core_pattern", v.substr(0, 160), why, "the kernel's");
+           return Rejected("microbeam.core_pattern", v, why, "the kernel's");
          }
          return c.core_pattern = std::string(v), "";
        }},
       {"microbeam.cwd",
        [](std::string_view v, Config& c) -> std::string {
-         if (std::string why = CwdError(v); !why.empty()) return Rejected("microbeam.cwd", v.substr(0, 160), why, "/");
+         if (std::string why = CwdError(v); !why.empty()) return Rejected("microbeam.cwd", v, why, "/");
          return c.cwd = std::string(v), "";
        }},
       {"microbeam.seed_credit",
@@ -330,7 +336,7 @@ ParsedConfig ParseConfig(const std::vector<std::string>& kernel_params,
     std::string_view value = eq == std::string_view::npos ? "" : param.substr(eq + 1);
     auto it = Setters().find(key);
     if (it == Setters().end()) {
-      result.warnings.push_back(absl::StrCat("microbeam: unknown key ", key, " (value \"", value,
+      result.warnings.push_back(absl::StrCat("microbeam: unknown key ", ShownValue(key), " (value \"", ShownValue(value),
                                              "\") ignored; see the README for the keys"));
       return;
     }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "config/shown_value.h"
 
 namespace microbeam {
 namespace {
@@ -53,11 +54,7 @@ void ParseLimits(std::string_view value, std::vector<ResourceLimit>& limits, std
   }
   for (std::string_view entry : absl::StrSplit(value, ',')) {
     auto bad = [&](std::string_view why) {
-      std::string shown(entry.substr(0, 80));
-      for (char& c : shown) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // the line stays one line
-      }
-      errors.push_back(absl::StrCat("\"", shown, "\": ", why));
+      errors.push_back(absl::StrCat("\"", ShownValue(entry), "\": ", why));
     };
     std::vector<std::string_view> parts = absl::StrSplit(entry, ':');
     if (parts.size() != 3) {

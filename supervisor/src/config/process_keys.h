@@ -29,8 +29,8 @@ std::string ResourceNames();  // "as, core, cpu, ..." for the error line
 
 // One microbeam.limits value: a comma list of RESOURCE:SOFT:HARD, each a number or
 // "unlimited", SOFT at most HARD. Good entries go to LIMITS (a later one for the same
-// resource replaces an earlier one); a bad one adds `"ENTRY": why` to ERRORS (control
-// characters shown as '?') and is skipped.
+// resource replaces an earlier one); a bad one adds `"ENTRY": why` to ERRORS (the
+// entry shown by ShownValue: printable, bounded) and is skipped.
 void ParseLimits(std::string_view value, std::vector<ResourceLimit>& limits, std::vector<std::string>& errors);
 
 // The one line for a value's bad entries: "microbeam: microbeam.limits: ...".

@@ -29,17 +29,19 @@ defmodule Demo.Config do
   def allow_halt?, do: Application.get_env(:demo, :allow_halt, false) == true
 
   @spec boot_timeline_file() :: String.t()
-  def boot_timeline_file do
-    case Application.get_env(:demo, :boot_timeline_file, "/run/microbeam/boot.json") do
-      file when is_binary(file) -> file
-      file when is_list(file) -> List.to_string(file)
-    end
-  end
+  def boot_timeline_file, do: path(:boot_timeline_file, "/run/microbeam/boot.json")
 
   @doc "PID 1's copy of the last exit's record (/data/microbeam/last-exit.json, read at boot)."
   @spec last_exit_file() :: String.t()
-  def last_exit_file do
-    case Application.get_env(:demo, :last_exit_file, "/run/microbeam/last-exit.json") do
+  def last_exit_file, do: path(:last_exit_file, "/run/microbeam/last-exit.json")
+
+  @doc """
+  A path from the `:demo` env (`default` when unset), as a string: sys.config gives
+  a binary, `-demo KEY "..."` on the emulator command line a charlist.
+  """
+  @spec path(atom(), String.t()) :: String.t()
+  def path(key, default) do
+    case Application.get_env(:demo, key, default) do
       file when is_binary(file) -> file
       file when is_list(file) -> List.to_string(file)
     end

@@ -17,12 +17,7 @@ defmodule Demo.KV do
 
   @doc "The data directory: the `:demo` env's `data_dir` (default `/data`)."
   @spec data_dir() :: String.t()
-  def data_dir do
-    case Application.get_env(:demo, :data_dir, "/data") do
-      dir when is_binary(dir) -> dir
-      dir when is_list(dir) -> List.to_string(dir)
-    end
-  end
+  def data_dir, do: Demo.Config.path(:data_dir, "/data")
 
   @doc "Whether there is a data volume to keep values on."
   @spec available?(String.t()) :: boolean()
