@@ -145,7 +145,7 @@ def sample_all(guests, samples, memory_mib: int) -> None:
 def ksm_pass(guests, samples, settings, say) -> dict:
     """KSM on for the idle fleet (SAMPLES: its memory as read without it), until ksmd
     has merged what it will; then the fleet is read again. The host's KSM settings are
-    back as they were when this returns or raises."""
+    back as they were when this returns or raises (KSM off again: every page unmerged)."""
     before = {"pss_total_kib": sum(s.get("pss_kib") or 0 for s in samples),
               "anon_huge_total_kib": sum(s.get("anon_huge_kib") or 0 for s in samples),
               "pss_median_kib": dreport.median(dreport.summarise(samples))}
@@ -156,6 +156,7 @@ def ksm_pass(guests, samples, settings, say) -> dict:
         ksm.enable(rate, settings.ksm_sleep_ms)
         out = ksm.wait_settled(settings.ksm_min_passes, settings.ksm_timeout_s, say=say)
         sample_all(guests, samples, settings.memory)
+        out["available_kib"] = host_available_kib()   # before the restore unmerges
         for g, s in zip(guests, samples):
             if g.running():
                 s["ksm_stat"] = host_ksm.process_stat(g.proc.pid)
@@ -216,7 +217,7 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
             before = copy.deepcopy(samples), available_before - available_after
             why = host_ksm.unavailable()
             ksm = {"unavailable": why} if why else ksm_pass(guests, live, settings, say)
-            available_after = host_available_kib()
+            available_after = ksm.get("available_kib") or host_available_kib()
         for g, s in zip(guests, live):
             s["serving"] = g.running() and _serving(g)
     finally:

@@ -104,10 +104,15 @@ class Session:
         self._write("run", 1)
 
     def restore(self) -> None:
-        """run last: ksmd stops (or goes on) with the host's own rate."""
+        """run last: ksmd goes on with the host's own rate, or, if KSM was off, first
+        unmerges every page (run=2) so that it is off as it was, not off with our merged
+        pages and its bookkeeping of them left behind; then stops."""
         for name in TUNABLES:
-            if name in self.saved:
-                self._write(name, self.saved[name])
+            if name not in self.saved:
+                continue
+            if name == "run" and self.saved[name] == "0":
+                self._write("run", 2)
+            self._write(name, self.saved[name])
 
     def wait_settled(self, min_passes: int, timeout: float, growth: float = 0.02, poll: float = 0.5,
                      say=None) -> dict:
@@ -136,5 +141,8 @@ class Session:
 
 
 def settled(passes: int, min_passes: int, sharing_before: int, sharing: int, growth: float) -> bool:
-    """Done: enough passes, and the last one added under GROWTH of what is merged."""
-    return passes >= min_passes and sharing > 0 and sharing - sharing_before <= growth * sharing
+    """Done: enough passes, and the last one added under GROWTH of what is merged; or
+    twice as many passes and still nothing merged (nothing alike to merge)."""
+    if passes >= min_passes and sharing == 0:
+        return passes >= 2 * min_passes
+    return passes >= min_passes and sharing - sharing_before <= growth * sharing

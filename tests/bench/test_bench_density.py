@@ -190,6 +190,23 @@ class Ksm(unittest.TestCase):
             self.assertEqual([(root / n).read_text().strip() for n in ("run", "pages_to_scan", "sleep_millisecs")],
                              ["0", "123", "200"])
 
+    def test_off_again_means_unmerged_first(self):
+        with tempfile.TemporaryDirectory() as d:
+            root, writes = fake_ksm(Path(d), run=0), []
+            ksm = host_ksm.Session(root)
+            real = ksm._write
+            ksm._write = lambda name, value: (writes.append((name, str(value))), real(name, value))
+            with ksm:
+                ksm.enable(1000, 20)
+            self.assertEqual([w for w in writes if w[0] == "run"], [("run", "1"), ("run", "2"), ("run", "0")])
+            # KSM left running by the host: back to running, nothing unmerged
+            root, writes = fake_ksm(Path(d), run=1), []
+            ksm = host_ksm.Session(root)
+            ksm._write = lambda name, value: (writes.append((name, str(value))), real(name, value))
+            with ksm:
+                ksm.enable(1000, 20)
+            self.assertEqual([w for w in writes if w[0] == "run"], [("run", "1"), ("run", "1")])
+
     def test_session_untouched_without_enable(self):
         with tempfile.TemporaryDirectory() as d:
             root = fake_ksm(Path(d), run=1, pages_to_scan=77)
@@ -210,6 +227,7 @@ class Ksm(unittest.TestCase):
         self.assertFalse(host_ksm.settled(3, 3, 1000, 2000, 0.02))      # still merging
         self.assertTrue(host_ksm.settled(3, 3, 1990, 2000, 0.02))
         self.assertFalse(host_ksm.settled(5, 3, 0, 0, 0.02))            # nothing merged yet
+        self.assertTrue(host_ksm.settled(6, 3, 0, 0, 0.02))             # nor will it be
 
     def test_wait_settled_times_out_and_says_so(self):
         with tempfile.TemporaryDirectory() as d:
