@@ -25,6 +25,7 @@ answer 200 again. Variants, all under the same conditions (machine, -m, -smp, TC
 The result goes under "density" in the bench's JSON (bench-density.json on its own).
 """
 
+import copy
 import dataclasses
 import tempfile
 import time
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import bench_density_report as dreport
+from . import host_ksm
 from . import snapshot
 from .vm import Guest, GuestError
 
@@ -42,9 +44,15 @@ class DensitySettings:
     memory: int = 256             # MiB, for both systems (the baseline's floor is 166)
     settle_s: float = 15.0        # idle before sampling (page reporting waits 2 s, then works)
     tcg_cache_mib: int = 32       # the capped variants' tb-size
+    small_cache_mib: int = 16     # the smaller cap's (8 made a boot 3.4 times as long)
     boot_timeout: float = 300.0
     baseline: bool = True
     restored: bool = True
+    ksm: bool = True              # the KSM rows (root, and a kernel with KSM, or they say why not)
+    ksm_min_passes: int = 3       # ksmd's full scans before the fleet is read (merging takes two)
+    ksm_pass_s: float = 5.0       # pages_to_scan chosen for a pass over the fleet in about this
+    ksm_sleep_ms: int = 20        # ksmd's sleep between batches (the kernel's default)
+    ksm_timeout_s: float = 300.0
 
 
 QUICK = DensitySettings(guests=2, settle_s=5.0)
@@ -59,13 +67,17 @@ class Variant:
     tb_size: int = 0              # TCG's code cache cap in MiB (0: QEMU's default)
     shared_ram: bool = False      # restored: the RAM from a file all copies map privately
     small_pages: bool = False     # guest RAM from a memfd: 4 KiB pages, not QEMU's THP
+    ksm: str = ""                 # "ram": the host's KSM on (QEMU marks the guest's RAM mergeable)
+    before: str = ""              # a KSM row: the row its fleet is, read before KSM is turned on
 
 
 def variants(settings: DensitySettings):
     """Each system with QEMU's defaults, then one setting more at a time (each row keeps
     the ones above it): free page reporting, TCG's code cache capped, guest RAM in 4 KiB
-    pages; then our restored copies."""
-    cap = settings.tcg_cache_mib
+    pages; then, from the capped row (QEMU's own RAM again), the host's KSM, and a smaller
+    code cache without and with KSM (a KSM row's fleet is read first without it: that is
+    the row it names in `before`); then our restored copies."""
+    cap, small = settings.tcg_cache_mib, settings.small_cache_mib
     out = []
     for label, system in (("MicroBEAM", "microbeam"), ("baseline", "baseline")):
         if system == "baseline" and not settings.baseline:
@@ -74,6 +86,12 @@ def variants(settings: DensitySettings):
                 Variant(f"{label} + reporting", system, True),
                 Variant(f"{label} + TCG cache {cap}M", system, True, tb_size=cap),
                 Variant(f"{label} + 4 KiB pages", system, True, tb_size=cap, small_pages=True)]
+        if settings.ksm:    # KSM merges private anonymous pages: QEMU's RAM, not the memfd's
+            out += [Variant(f"{label} + KSM", system, True, tb_size=cap, ksm="ram",
+                            before=f"{label} + TCG cache {cap}M"),
+                    Variant(f"{label} + TCG cache {small}M", system, True, tb_size=small),
+                    Variant(f"{label} + TCG cache {small}M, KSM", system, True, tb_size=small, ksm="ram",
+                            before=f"{label} + TCG cache {small}M")]
     if settings.restored:
         out += [Variant("MicroBEAM restored", "microbeam", False, restored=True),
                 Variant("MicroBEAM restored + reporting", "microbeam", True, restored=True),
@@ -110,7 +128,43 @@ def read_memory(pid: int, memory_mib: int) -> dict:
     rollup = dreport.parse_smaps_rollup((base / "smaps_rollup").read_text())
     ram = dreport.guest_ram((base / "smaps").read_text(), memory_mib)
     return {"pss_kib": rollup.get("Pss"), "rss_kib": rollup.get("Rss"),
-            "ram_pss_kib": ram.get("Pss"), "ram_rss_kib": ram.get("Rss")}
+            "ram_pss_kib": ram.get("Pss"), "ram_rss_kib": ram.get("Rss"),
+            "anon_huge_kib": rollup.get("AnonHugePages")}
+
+
+def sample_all(guests, samples, memory_mib: int) -> None:
+    """Each running guest's memory into its sample (SAMPLES: one per guest, in order)."""
+    for g, s in zip(guests, samples):
+        if g.running():
+            try:
+                s.update(read_memory(g.proc.pid, memory_mib))
+            except OSError:
+                pass
+
+
+def ksm_pass(guests, samples, settings, say) -> dict:
+    """KSM on for the idle fleet (SAMPLES: its memory as read without it), until ksmd
+    has merged what it will; then the fleet is read again. The host's KSM settings are
+    back as they were when this returns or raises (KSM off again: every page unmerged)."""
+    before = {"pss_total_kib": sum(s.get("pss_kib") or 0 for s in samples),
+              "anon_huge_total_kib": sum(s.get("anon_huge_kib") or 0 for s in samples),
+              "pss_median_kib": dreport.median(dreport.summarise(samples))}
+    rss_pages = sum(s.get("rss_kib") or 0 for s in samples) // 4
+    rate = host_ksm.scan_rate(rss_pages, settings.ksm_pass_s, settings.ksm_sleep_ms)
+    cpu0 = host_ksm.ksmd_cpu_s()
+    with host_ksm.Session() as ksm:
+        ksm.enable(rate, settings.ksm_sleep_ms)
+        out = ksm.wait_settled(settings.ksm_min_passes, settings.ksm_timeout_s, say=say)
+        sample_all(guests, samples, settings.memory)
+        out["available_kib"] = host_available_kib()   # before the restore unmerges
+        for g, s in zip(guests, samples):
+            if g.running():
+                s["ksm_stat"] = host_ksm.process_stat(g.proc.pid)
+    cpu1 = host_ksm.ksmd_cpu_s()
+    out.update({"pages_to_scan": rate, "sleep_millisecs": settings.ksm_sleep_ms, "before": before,
+                "restored": ksm.saved,
+                "ksmd_cpu_s": None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 1)})
+    return out
 
 
 def host_available_kib() -> int:
@@ -130,7 +184,7 @@ def _serving(g) -> bool:
 def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, state=None) -> dict:
     """Boots (or restores) settings.guests guests, one after the other, samples each
     QEMU's memory once all are idle, checks each still serves; kills them all."""
-    guests, samples = [], []
+    guests, samples, ksm, before = [], [], {}, None
     available_before = host_available_kib()
     try:
         for i in range(settings.guests):
@@ -157,25 +211,41 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
         say(f"  {variant.name}: {len(guests)} running; idle {settings.settle_s:g} s")
         time.sleep(settings.settle_s)
         live = [s for s in samples if "port" in s]
-        for g, s in zip(guests, live):
-            if g.running():
-                try:
-                    s.update(read_memory(g.proc.pid, settings.memory))
-                except OSError:
-                    pass
+        sample_all(guests, live, settings.memory)
         available_after = host_available_kib()
+        if variant.ksm:
+            before = copy.deepcopy(samples), available_before - available_after
+            why = host_ksm.unavailable()
+            ksm = {"unavailable": why} if why else ksm_pass(guests, live, settings, say)
+            available_after = ksm.get("available_kib") or host_available_kib()
         for g, s in zip(guests, live):
             s["serving"] = g.running() and _serving(g)
     finally:
         for g in guests:
             g.kill()
-    out = dreport.summarise(samples)
-    out.update({"system": variant.system, "reporting": variant.reporting, "restored": variant.restored,
-                "tb_size_mib": variant.tb_size, "small_pages": variant.small_pages,
-                "memory_mib": settings.memory, "host_available_drop_kib": available_before - available_after,
-                "samples": samples})
-    say(f"  {variant.name}: {out['serving']}/{settings.guests} serving; PSS per guest "
-        f"{dreport._mib(dreport.median(out))} MiB (guest RAM {dreport._mib(dreport.median(out, 'ram_pss_kib'))})")
+
+    def row(samples, drop, **more):
+        out = dreport.summarise(samples)
+        out.update({"system": variant.system, "reporting": variant.reporting, "restored": variant.restored,
+                    "tb_size_mib": variant.tb_size, "small_pages": variant.small_pages,
+                    "memory_mib": settings.memory, "host_available_drop_kib": drop, "samples": samples, **more})
+        return out
+
+    if not variant.ksm:
+        out = row(samples, available_before - available_after)
+    else:
+        # the fleet before KSM is the `before` row (serving: as checked at the end)
+        for b, s in zip(before[0], samples):
+            b["serving"] = s.get("serving", False)
+        out = {"before": row(before[0], before[1])}
+        if ksm.get("unavailable"):
+            out.update({"system": variant.system, "reporting": variant.reporting, "restored": False,
+                        "tb_size_mib": variant.tb_size, "ksm": variant.ksm, "unavailable": ksm["unavailable"]})
+        else:
+            out.update(row(samples, available_before - available_after, ksm=variant.ksm, ksm_counters=ksm))
+    say(f"  {variant.name}: {out.get('serving', 0)}/{settings.guests} serving; PSS per guest "
+        f"{dreport._mib(dreport.median(out))} MiB (guest RAM {dreport._mib(dreport.median(out, 'ram_pss_kib'))})"
+        + (f"; before KSM {dreport._mib(dreport.median(out['before']))} MiB" if "before" in out else ""))
     return out
 
 
@@ -188,7 +258,11 @@ def measure(systems: dict, settings: DensitySettings, say, first_200) -> dict:
     ours = systems["microbeam"]
     with tempfile.TemporaryDirectory(prefix="microbeam-density-") as d:
         states = {}
-        for v in variants(settings):
+        rows = variants(settings)
+        read_by_ksm = {v.before for v in rows if v.before}
+        for v in rows:
+            if v.name in read_by_ksm:
+                continue    # read by the KSM row's fleet before KSM is on
             say(f"[bench density] {settings.guests} x {v.name} (-m {settings.memory}, tcg)")
             state = None
             if v.restored:
@@ -211,13 +285,16 @@ def measure(systems: dict, settings: DensitySettings, say, first_200) -> dict:
                         continue
                     states[key] = state
             system = systems[v.system]
-            result["variants"][v.name] = fleet(v, system, settings, say, first_200, state)
+            out = result["variants"][v.name] = fleet(v, system, settings, say, first_200, state)
+            if v.before:
+                result["variants"][v.before] = out.pop("before")
             if state is not None:
                 result["variants"][v.name]["state_bytes"] = state.stat().st_size
                 ram = state.with_suffix(".ram")
                 if ram.is_file():   # its size, and what of it is allocated on disk (not holes)
                     result["variants"][v.name]["ram_file"] = {
                         "bytes": ram.stat().st_size, "allocated_bytes": ram.stat().st_blocks * 512}
+    result["variants"] = {v.name: result["variants"][v.name] for v in rows if v.name in result["variants"]}
     result["ratios"] = dreport.ratios(result["variants"])
     per_guest = {name: dreport.median(v) for name, v in result["variants"].items() if dreport.median(v)}
     result["fit"] = {"available_kib": result["host_available_kib"],

@@ -66,8 +66,8 @@ def median(variant: dict, key="pss_kib"):
 
 def ratios(variants: dict) -> dict:
     """Each of our variants against the baseline under the same conditions (the same
-    free page reporting and TCG code cache settings): median PSS per guest, ours /
-    theirs."""
+    free page reporting, TCG code cache, page size and KSM settings): median PSS per
+    guest, ours / theirs."""
     out = {}
     for name, v in variants.items():
         if v.get("system") != "microbeam":
@@ -75,7 +75,8 @@ def ratios(variants: dict) -> dict:
         base = next((b for b in variants.values()
                      if b.get("system") == "baseline" and b.get("reporting") == v.get("reporting")
                      and b.get("tb_size_mib", 0) == v.get("tb_size_mib", 0)
-                     and b.get("small_pages", False) == v.get("small_pages", False) and not b.get("restored")),
+                     and b.get("small_pages", False) == v.get("small_pages", False)
+                     and b.get("ksm", "") == v.get("ksm", "") and not b.get("restored")),
                     None)
         out[name] = report.ratio(median(v), median(base))
     return out
@@ -83,6 +84,20 @@ def ratios(variants: dict) -> dict:
 
 def _mib(kib):
     return "-" if kib is None else f"{kib / 1024:.1f}"
+
+
+def ksm_note(name: str, v: dict) -> str:
+    """One line on a KSM row: what ksmd did, or why there was no KSM."""
+    if v.get("unavailable"):
+        return f"{name}: not measured: {v['unavailable']}"
+    k = v.get("ksm_counters") or {}
+    before = (k.get("before") or {}).get("pss_total_kib")
+    after = v.get("total_pss_kib")
+    drop = "" if before is None or after is None else f"; fleet PSS {before / 1024:.0f} -> {after / 1024:.0f} MiB"
+    return (f"{name}: ksmd {k.get('passes', '?')} passes in {k.get('wait_s', '?')} s "
+            f"(pages_to_scan {k.get('pages_to_scan', '?')}, {k.get('ksmd_cpu_s', '?')} s CPU"
+            f"{', not settled' if k.get('timed_out') else ''}): pages_sharing {k.get('pages_sharing', '?')}, "
+            f"pages_shared {k.get('pages_shared', '?')}{drop}")
 
 
 def table(density: dict) -> str:
@@ -96,6 +111,10 @@ def table(density: dict) -> str:
                      report._fmt(median(v, "first_200_s")),
                      "-" if ratio is None else f"{ratio:.3f}"))
     lines = report.columns(rows)
+    notes = [ksm_note(name, v) for name, v in density.get("variants", {}).items() if v.get("ksm")]
+    if notes:
+        lines.append("")
+        lines += notes
     fit = density.get("fit")
     if fit:
         lines.append("")

@@ -179,7 +179,8 @@ def parser() -> argparse.ArgumentParser:
                     help="use the artifacts as they are (the CMake `bench` target)")
     be.add_argument("--density", action="store_true",
                     help="only the density figure: N idle guests of each kind at once, the host "
-                         "memory (PSS) each costs, with and without free page reporting "
+                         "memory (PSS) each costs, with and without free page reporting, TCG's "
+                         "code cache capped, the host's KSM (as root; put back afterwards) "
                          "(out/bench-density.json, .svg)")
     be.add_argument("--guests", type=_positive, default=None,
                     help="with --density: guests at once per kind (default 16)")

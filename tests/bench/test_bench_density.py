@@ -1,7 +1,7 @@
 """`microbeam bench --density`: its pure parts (reading QEMU's memory from /proc, the
 summary, ratios, table, chart layout), and one small run end to end (two guests of each
 of our kinds at once: booted and restored, with and without free page reporting, with
-TCG's code cache capped): each
+TCG's code cache capped, with the host's KSM if this is root): each
 guest serves, each QEMU's PSS and guest RAM are read. Not a timed test: the figures come
 from the full run (docs/benchmarks.md, "Density").
 
@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "cmd"))
 
-from microbeam_cli import bench_density, bench_density_report as dreport  # noqa: E402
+from microbeam_cli import bench_density, bench_density_report as dreport, host_ksm  # noqa: E402
 from tests.bench.test_bench import NoOverlap  # noqa: E402
 
 OUT = Path(os.environ.get("MICROBEAM_OUT") or REPO / "out")
@@ -154,6 +154,113 @@ class Chart(NoOverlap, unittest.TestCase):
         self.assert_no_overlap(dreport.svg(r["density"], r))
 
 
+
+def fake_ksm(d: Path, **values) -> Path:
+    """A directory laid out like /sys/kernel/mm/ksm with VALUES in it."""
+    files = {"run": 0, "pages_to_scan": 100, "sleep_millisecs": 20, "full_scans": 0,
+             "pages_shared": 0, "pages_sharing": 0, "general_profit": 0, **values}
+    for name, value in files.items():
+        (d / name).write_text(f"{value}\n")
+    return d
+
+
+class Ksm(unittest.TestCase):
+    def test_unavailable_says_why(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertIn("no KSM on this host", host_ksm.unavailable(Path(d) / "none", euid=0))
+            fake_ksm(Path(d))
+            self.assertIn("needs root", host_ksm.unavailable(Path(d), euid=1000))
+            self.assertEqual(host_ksm.unavailable(Path(d), euid=0), "")
+
+    def test_session_puts_the_settings_back_on_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            root = fake_ksm(Path(d), run=0, pages_to_scan=123, sleep_millisecs=200)
+            with self.assertRaises(KeyboardInterrupt):
+                with host_ksm.Session(root) as ksm:
+                    ksm.enable(5000, 20)
+                    self.assertEqual(((root / "run").read_text(), (root / "pages_to_scan").read_text()),
+                                     ("1\n", "5000\n"))
+                    raise KeyboardInterrupt
+            self.assertEqual([(root / n).read_text().strip() for n in ("run", "pages_to_scan", "sleep_millisecs")],
+                             ["0", "123", "200"])
+
+    def test_off_again_means_unmerged_first(self):
+        with tempfile.TemporaryDirectory() as d:
+            root, writes = fake_ksm(Path(d), run=0), []
+            ksm = host_ksm.Session(root)
+            real = ksm._write
+            ksm._write = lambda name, value: (writes.append((name, str(value))), real(name, value))
+            with ksm:
+                ksm.enable(1000, 20)
+            self.assertEqual([w for w in writes if w[0] == "run"], [("run", "1"), ("run", "2"), ("run", "0")])
+            # KSM left running by the host: back to running, nothing unmerged
+            root, writes = fake_ksm(Path(d), run=1), []
+            ksm = host_ksm.Session(root)
+            ksm._write = lambda name, value: (writes.append((name, str(value))), real(name, value))
+            with ksm:
+                ksm.enable(1000, 20)
+            self.assertEqual([w for w in writes if w[0] == "run"], [("run", "1"), ("run", "1")])
+
+    def test_session_untouched_without_enable(self):
+        with tempfile.TemporaryDirectory() as d:
+            root = fake_ksm(Path(d), run=1, pages_to_scan=77)
+            with host_ksm.Session(root):
+                pass
+            self.assertEqual(((root / "run").read_text().strip(), (root / "pages_to_scan").read_text().strip()),
+                             ("1", "77"))
+
+    def test_counters(self):
+        with tempfile.TemporaryDirectory() as d:
+            root = fake_ksm(Path(d), full_scans=4, pages_sharing=1000, pages_shared=90)
+            c = host_ksm.read_counters(root)
+            self.assertEqual((c["full_scans"], c["pages_sharing"], c["pages_shared"]), (4, 1000, 90))
+            self.assertNotIn("ksm_zero_pages", c)   # a counter this kernel lacks is left out
+
+    def test_settled_needs_passes_and_a_quiet_last_one(self):
+        self.assertFalse(host_ksm.settled(2, 3, 1000, 1001, 0.02))      # too few passes
+        self.assertFalse(host_ksm.settled(3, 3, 1000, 2000, 0.02))      # still merging
+        self.assertTrue(host_ksm.settled(3, 3, 1990, 2000, 0.02))
+        self.assertFalse(host_ksm.settled(5, 3, 0, 0, 0.02))            # nothing merged yet
+        self.assertTrue(host_ksm.settled(6, 3, 0, 0, 0.02))             # nor will it be
+
+    def test_wait_settled_times_out_and_says_so(self):
+        with tempfile.TemporaryDirectory() as d:
+            root = fake_ksm(Path(d))
+            with host_ksm.Session(root) as ksm:
+                out = ksm.wait_settled(3, timeout=0.2, poll=0.05)
+            self.assertTrue(out["timed_out"])
+            self.assertEqual(out["passes"], 0)
+
+    def test_scan_rate(self):
+        # 250,000 pages in 5 s at 20 ms a batch: 250 batches of 1,001
+        self.assertEqual(host_ksm.scan_rate(250_000, 5.0, 20), 1001)
+        self.assertEqual(host_ksm.scan_rate(10, 5.0, 20), 100)
+
+    def test_ksm_rows_compare_with_the_baseline_under_ksm(self):
+        names = [v.name for v in bench_density.variants(bench_density.DensitySettings())]
+        self.assertIn("MicroBEAM + KSM", names)
+        self.assertIn("baseline + KSM", names)
+        self.assertNotIn("MicroBEAM + KSM", [v.name for v in bench_density.variants(
+            bench_density.DensitySettings(ksm=False))])
+        d = {"ours": {**variant("microbeam", True, 100, 50), "tb_size_mib": 32, "ksm": "ram"},
+             "theirs": {**variant("baseline", True, 400, 300), "tb_size_mib": 32},
+             "theirs, ksm": {**variant("baseline", True, 200, 150), "tb_size_mib": 32, "ksm": "ram"}}
+        self.assertAlmostEqual(dreport.ratios(d)["ours"], 0.5)
+
+    def test_ksm_note(self):
+        v = {**variant("microbeam", True, 100 * 1024, 50 * 1024), "ksm": "ram",
+             "ksm_counters": {"passes": 3, "wait_s": 9.5, "pages_to_scan": 1001, "ksmd_cpu_s": 8.1,
+                              "pages_sharing": 5000, "pages_shared": 700,
+                              "before": {"pss_total_kib": 600 * 1024}}}
+        note = dreport.ksm_note("MicroBEAM + KSM", v)
+        self.assertIn("pages_sharing 5000", note)
+        self.assertIn("fleet PSS 600 -> 300 MiB", note)
+        d = {"settings": {"guests": 3}, "variants": {
+            "baseline + KSM": {"system": "baseline", "ksm": "ram", "unavailable": "KSM needs root (...)"}}}
+        d["ratios"] = dreport.ratios(d["variants"])
+        self.assertIn("baseline + KSM: not measured: KSM needs root", dreport.table(d))
+        ET.fromstring(dreport.svg(d))
+
 @unittest.skipIf(os.environ.get("MICROBEAM_BENCH_QUICK") == "0", "MICROBEAM_BENCH_QUICK=0")
 @unittest.skipIf(not (OUT / "microbeam.cpio").is_file(), "build first: cmd/microbeam build")
 class SmallRun(unittest.TestCase):
@@ -161,8 +268,21 @@ class SmallRun(unittest.TestCase):
         from microbeam_cli import bench
         settings = bench_density.DensitySettings(guests=2, settle_s=3.0, baseline=False)
         ours = bench.System("microbeam", OUT / "bzImage", OUT / "microbeam.cpio", "microvm", 128, 128)
+        ksm_before = {n: (host_ksm.SYSFS / n).read_text() for n in host_ksm.TUNABLES} \
+            if not host_ksm.unavailable() else None
         result = bench_density.measure({"microbeam": ours}, settings, lambda m: None, bench.wait_first_200)
-        self.assertEqual(len(result["variants"]), 7)
+        self.assertEqual(len(result["variants"]), 10)
+        for name in ("MicroBEAM + KSM", "MicroBEAM + TCG cache 16M, KSM"):
+            v = result["variants"].pop(name)
+            if ksm_before is None:
+                self.assertTrue(v["unavailable"], name)
+                continue
+            # ksmd merged pages of the two copies, and the host's settings are as they were
+            self.assertGreater(v["ksm_counters"]["pages_sharing"], 0, name)
+            self.assertGreaterEqual(v["ksm_counters"]["passes"], settings.ksm_min_passes, name)
+            self.assertLess(v["total_pss_kib"], v["ksm_counters"]["before"]["pss_total_kib"], name)
+            self.assertEqual(v.get("serving"), 2, f"{name}: {v}")
+            self.assertEqual({n: (host_ksm.SYSFS / n).read_text() for n in host_ksm.TUNABLES}, ksm_before)
         for name, v in result["variants"].items():
             self.assertEqual(v.get("serving"), 2, f"{name}: {v}")
             self.assertGreater(v["pss_kib"]["median"], 8 * 1024, name)
