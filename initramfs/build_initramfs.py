@@ -6,8 +6,9 @@
 1. MKCPIO writes the newc archive of BASE_SPEC + RELEASE_SPEC (WORK_DIR/microbeam.cpio.raw;
    the module list goes to WORK_DIR/boot-profile.txt).
 2. That image boots once on the host, its /init as PID 1 of new PID, mount, UTS, net
-   and IPC namespaces (as tests/pid1 does; needs root), with `microbeam.eval` printing
-   the modules loaded once the release has started, then halting.
+   and IPC namespaces (as tests/pid1 does; needs root), with release/microbeam_profile.erl
+   (compiled into that copy only) printing the modules loaded once the release has
+   started, then halting.
 3. release/preload_boot.escript has those modules loaded with the boot script's first
    primLoad (STAGED_ROOT/releases/VSN/start.boot, written from the assembler's own, which
    is kept in WORK_DIR): init then prepares them in parallel on every scheduler instead of
@@ -19,7 +20,6 @@ Without root or unshare, or if the profiling boot fails, the boot script stays a
 under emulation. Progress: [initramfs N/4].
 """
 
-import base64
 import hashlib
 import os
 import shutil
@@ -30,12 +30,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MARK = "microbeam-boot-profile: "
-# What init evaluates after boot; everything it prints is on one line.
-PROFILE_EXPR = (
-    "Pre = erlang:pre_loaded(), "
-    "Ms = lists:sort([M || {M, F} <- code:all_loaded(), is_list(F), not lists:member(M, Pre)]), "
-    "io:format(\"" + MARK + "~w~n\", [Ms]), erlang:halt(0).")
+MARK = "microbeam-boot-profile: "   # what release/microbeam_profile.erl prints, one line
+PROBE = HERE / "release" / "microbeam_profile.erl"
 PROFILE_TIMEOUT = 120
 
 
@@ -70,17 +66,23 @@ def profile(raw: Path):
     """The module list (Erlang term text) the image loads while starting, or None and why."""
     if os.geteuid() != 0:
         return None, "not root (unshare needs it)"
-    if not shutil.which("unshare") or not shutil.which("cpio"):
-        return None, "unshare or cpio missing"
+    if not shutil.which("unshare") or not shutil.which("cpio") or not shutil.which("erlc"):
+        return None, "unshare, cpio or erlc missing"
     root = Path(tempfile.mkdtemp(prefix="microbeam-profile-"))
     root.chmod(0o755)  # as the VM's root: PID 1 runs the BEAM as an unprivileged user
     try:
         with open(raw, "rb") as f:
             subprocess.run(["cpio", "-idm", "--quiet"], stdin=f, cwd=root, check=True)
-        expr = base64.b64encode(PROFILE_EXPR.encode()).decode()
+        # The probe goes where the code server finds it: kernel's ebin, in this copy only.
+        ebin = next(iter(sorted((root / "release" / "lib").glob("kernel-*/ebin"))), None)
+        if ebin is None:
+            return None, "the release has no lib/kernel-*/ebin"
+        c = subprocess.run(["erlc", "-o", str(ebin), str(PROBE)], capture_output=True, text=True)
+        if c.returncode != 0:
+            return None, f"erlc {PROBE.name}: {(c.stderr or c.stdout).strip()[:200]}"
         p = subprocess.Popen(
             ["unshare", "--pid", "--fork", "--mount", "--uts", "--net", "--ipc",
-             f"--root={root}", "/init", f"microbeam.eval={expr}"],
+             f"--root={root}", "/init", "microbeam.erl_flags=-s microbeam_profile dump"],
             env=dict(os.environ, container="microbeam-profile"), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
         try:

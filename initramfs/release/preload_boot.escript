@@ -17,17 +17,20 @@
 %% is most of boot.
 %%
 %% Left where they were: modules not in any later primLoad of the script (the release's
-%% own code path decides), Elixir's consolidated protocols (the consolidated version must
-%% win over the one in elixir's ebin, and only the code path orders that), and the
-%% parser family assemble.escript keeps lazy. Bad input: one line naming the file, exit 1.
+%% own code path decides) and Elixir's consolidated protocols (the consolidated version
+%% must win over the one in elixir's ebin, and only the code path orders that). The
+%% parser family that assemble.escript takes out of the first primLoad is moved when the
+%% profile has it: OTP 27's code server loads erl_features, and with it erl_scan and
+%% erl_parse, at every start (the profile no longer comes from an -eval, which loaded
+%% them itself). Bad input: one line naming the file, exit 1.
 -mode(compile).
 
 %% Modules per added primLoad. Init holds every module of a primLoad prepared until the
 %% last one is, and prepares up to 32 at once: one batch of ~70 modules took the demo's
-%% memory floor from 47 MiB to over 60 MiB. Four keep two schedulers busy.
--define(BATCH, 4).
--define(LAZY, [erl_lint, erl_parse, erl_eval, erl_scan, erl_anno, epp, otp_internal,
-               erl_features, beam_lib]).
+%% memory floor from 47 MiB to over 60 MiB. Each primLoad's finish copies the export
+%% table for staging: 16 a batch instead of 4 started natively 4% sooner (and under
+%% TCG), for a floor 1 MiB higher (docs/benchmarks.md).
+-define(BATCH, 16).
 
 main([Root, RelVsn, Profile, Assembled]) ->
     try
@@ -56,7 +59,7 @@ run(Root, RelVsn, Profile, Assembled) ->
             {error, Reason} -> fail("cannot read ~ts: ~ts", [Assembled, file:format_error(Reason)])
         end,
     Consolidated = consolidated(filename:join([Root, "releases", RelVsn, "consolidated"])),
-    {New, Moved} = rewrite(Instrs, Wanted -- (?LAZY ++ Consolidated), Root),
+    {New, Moved} = rewrite(Instrs, Wanted -- Consolidated, Root),
     ok = file:write_file(BootFile, term_to_binary({script, Id, New})),
     Plain = store_plain(Wanted, Root, RelVsn),
     io:format("preload_boot: ~b of ~b profiled modules loaded with the first primLoad of ~ts; "

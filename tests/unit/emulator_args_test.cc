@@ -34,6 +34,7 @@ TEST(BuildEmulatorArgs, LikeErlexecWithFlagsSplitByKind) {
   c.erl_flags = {"+S", "1:1", "-demo", "allow_halt", "true", "+sbwt", "none"};
   EXPECT_THAT(BuildEmulatorArgs(r, c),
               ElementsAre("beam", "-P", "65536", "-Q", "16384", "-SDio", "2", "-Mut", "false",  // defaults
+                          "-swt", "very_low", "-sbwtdio", "none",
                           "-S", "1:1", "-sbwt", "none", "--", "-root", "/release", "-bindir",
                           "/release/erts-13.1.5/bin", "-progname", "erl", "--", "-home", "/", "--", "-boot",
                           "/release/releases/0.1.0/start", "-noshell", "-noinput", "-config",

@@ -40,11 +40,18 @@ absl::StatusOr<Release> ParseStartErlData(std::string_view content, std::string_
 // one or two vCPUs pays for in memory, not wins back in speed. Measured natively on the
 // demo: RSS -2.2 MB (+P), -0.5 MB (+Q), -0.8 MB (+SDio), -3 MB (+Mut false, with
 // requests/s unchanged within noise: 32.4k against 32.7k, 2 cores, wrk -c16).
+// The start is the JIT translating ~140 modules, prepared by processes that init spawns
+// on one scheduler: at the default wakeup threshold the other scheduler slept through
+// it (74% of the samples on one); very_low wakes it. Dirty I/O schedulers spun on the
+// CPU the loading needed between file reads. Both: native start 132 -> 119 ms, under
+// TCG 2.55 -> 2.30 s (docs/benchmarks.md).
 inline constexpr const char* kDefaultEmulatorFlags[] = {
-    "-P", "65536",    // processes (ERTS default 1,048,576)
-    "-Q", "16384",    // ports, sockets included (default 65,536)
-    "-SDio", "2",     // dirty I/O schedulers (default 10): file I/O is rare in the guest
-    "-Mut", "false",  // one instance of each allocator, not one per scheduler
+    "-P", "65536",       // processes (ERTS default 1,048,576)
+    "-Q", "16384",       // ports, sockets included (default 65,536)
+    "-SDio", "2",        // dirty I/O schedulers (default 10): file I/O is rare in the guest
+    "-Mut", "false",     // one instance of each allocator, not one per scheduler
+    "-swt", "very_low",  // wake a sleeping scheduler as soon as work waits (default medium)
+    "-sbwtdio", "none",  // dirty I/O schedulers sleep at once instead of spinning
 };
 
 // Erlang distribution is off in the guest unless asked for: MicroBEAM's assembler puts
