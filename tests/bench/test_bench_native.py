@@ -1,4 +1,6 @@
 """bench_native's pure parts: -init_debug's step times, CPU time of a start."""
+import os
+import subprocess
 import sys
 import unittest
 from pathlib import Path
@@ -51,6 +53,24 @@ class InitDebugPhases(unittest.TestCase):
 
     def test_a_stray_done_line_is_ignored(self):
         self.assertEqual(bench_native.init_debug_phases("{done_in_microseconds,5}\n"), {})
+
+
+@unittest.skipIf(os.geteuid() != 0, "needs root (network namespaces)")
+class Namespaces(unittest.TestCase):
+    def test_the_poller_reaches_a_server_in_a_new_network_namespace(self):
+        """The baseline's way: `unshare --net`, lo brought up by the polling thread, which
+        joined the namespace; here a Python server on the demo's port answers 200."""
+        server = ("import http.server as h\n"
+                  "class H(h.BaseHTTPRequestHandler):\n"
+                  "    def do_GET(self): self.send_response(200); self.end_headers()\n"
+                  f"h.HTTPServer(('127.0.0.1', {bench_native.DEMO_PORT}), H).serve_forever()\n")
+        p = subprocess.Popen(["unshare", "--net", "--", sys.executable, "-c", server],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            t = bench_native._first_200_in_netns(p, 20, loopback_up=True)
+        finally:
+            bench_native._kill_tree(p)
+        self.assertIsNotNone(t)
 
 
 class CpuSeconds(unittest.TestCase):
