@@ -50,27 +50,29 @@ class NifOptions(unittest.TestCase):
         self.assertIn("/e/include/nif", argv)
 
 
-@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init-otp25").is_file(),
-                     "main build missing (cmd/microbeam build)")
-class NifReleaseInTheGuest(unittest.TestCase):
-    """examples/nif_hello, built with the host's OTP 25: its /init is microbeam-init-otp25's
-    link plus the NIF, against ERTS 25's erl_nif.h."""
+class NifRelease:
+    """examples/nif_hello built with an OTP major's toolchain (VIA), then `build --release
+    --nif`: its /init is that major's link (INIT) plus the NIF, against that ERTS's
+    erl_nif.h. Mixed into one TestCase per major below."""
+    VIA: tuple = ()
+    INIT = ""
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp(prefix="microbeam-nif-"))
-        build_example("nif_hello", cls.tmp / "rel")
+        build_example("nif_hello", cls.tmp / "rel", via=cls.VIA)
         cls.images = cls.tmp / "images"
         cls.build_log = build_image(cls.tmp / "rel", cls.images, "--nif", f"nif_hello={C_SRC}")
 
     def test_image_has_its_own_init_and_no_so(self):
         self.assertIn("NIF of nif_hello: 1 C file(s)", self.build_log)
-        self.assertTrue((self.images / "microbeam-init-otp25-nif").is_file())
-        assert_hard_lines(self, self.images, self.images / "microbeam.cpio", "microbeam-init-otp25-nif")
+        init = f"{self.INIT}-nif"
+        self.assertTrue((self.images / init).is_file())
+        assert_hard_lines(self, self.images, self.images / "microbeam.cpio", init)
         listing = cpio_listing(self.images / "microbeam.cpio")
         self.assertIn("release/lib/nif_hello-0.1.0/ebin/nif_hello.beam", listing)
         self.assertNotIn("nif_hello.so", listing)
-        syms = subprocess.run(["nm", str(self.images / "microbeam-init-otp25-nif.debug")],
+        syms = subprocess.run(["nm", str(self.images / f"{init}.debug")],
                               capture_output=True, text=True, check=True).stdout
         self.assertRegex(syms, r"(?m) T microbeam_nif_0_nif_init$")
 
@@ -83,6 +85,13 @@ class NifReleaseInTheGuest(unittest.TestCase):
         self.assertEqual(status, 0, console[-3000:])
         self.assertIn("nif_hello: hello from a static NIF; counters 42 and 1", console)
 
+
+@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init-otp25").is_file(),
+                     "main build missing (cmd/microbeam build)")
+class NifReleaseInTheGuest(NifRelease, unittest.TestCase):
+    """Built with the host's OTP 25 (Debian's): microbeam-init-otp25 plus the NIF."""
+    INIT = "microbeam-init-otp25"
+
     def test_bad_nif_option_is_one_line(self):
         p = subprocess.run(MICROBEAM + ["build", "--release", str(self.tmp / "rel"), "--out",
                                         str(self.tmp / "bad"), "--nif", "nif_hello"],
@@ -92,6 +101,15 @@ class NifReleaseInTheGuest(unittest.TestCase):
         lines = p.stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, p.stderr)
         self.assertIn("--nif 'nif_hello': expected APP=DIR", lines[0])
+
+
+@unittest.skipUnless((OUT / "bzImage").is_file() and (OUT / "microbeam-init").is_file(),
+                     "main build missing (cmd/microbeam build)")
+class NifReleaseOnOtp27(NifRelease, unittest.TestCase):
+    """Built with `microbeam otp 27 --` (OTP 27.3.4.1's erl and erl_nif.h): microbeam-init
+    (ERTS 27) plus the NIF."""
+    VIA = tuple(MICROBEAM + ["otp", "27", "--"])
+    INIT = "microbeam-init"
 
 
 if __name__ == "__main__":
