@@ -9,6 +9,7 @@ read on the host between boots. Needs root, like tests/pid1/test_namespace.py.
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -181,6 +182,33 @@ class Records(unittest.TestCase):
         self.assertEqual(out.count("microbeam: random seed:"), 1, out)  # the first start only
         report = json.loads(self.disk.path("last-exit.json").read_text())
         self.assertEqual((report["status"], report["policy"]), (7, "shell"))  # the crash loop's
+
+
+    def test_a_restart_adopts_its_keeper_by_pid_not_by_name(self):
+        """A restarted PID 1 adopts the volume keeper the previous one named in
+        MICROBEAM_VOLUME_KEEPER, not an orphan that took the keeper's name: after two
+        re-execs (the restart, then the crash loop's shell), PID 1 still names the first."""
+        impostor = Path(tempfile.mkdtemp(prefix="microbeam-impostor-")) / "microbeam-data"
+        shutil.copy2(shutil.which("sleep"), impostor)
+        args = ("microbeam.exit=restart", "microbeam.restart_limit=1", "microbeam.mount=tmpfs:/scratch:tmpfs",
+                erl_eval("timer:sleep(1500), erlang:halt(7)"))
+        with guest(*args) as g:  # the mount is what needs a keeper
+            g.wait_for(READY)
+            keepers = [pid for pid, ppid, _, comm in g.processes() if comm == "microbeam-data" and ppid == 1]
+            g.run_inside(["sh", "-c", f"{impostor} 60 >/dev/null 2>&1 &"])
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and len(
+                    [p for p in g.processes() if p[3] == "microbeam-data" and p[1] == 1]) < 2:
+                time.sleep(0.05)  # the orphan is PID 1's once its shell is gone
+            g.wait_for(r"microbeam-rescue# ")
+            environ = Path(f"/proc/{g.pid}/root/proc/1/environ").read_bytes().split(b"\0")
+            g.send_input("poweroff\n")
+            rc = g.wait_exit(30)
+            out = g.output()
+        self.assertEqual(len(keepers), 1, out)
+        self.assertIn(f"MICROBEAM_VOLUME_KEEPER={keepers[0]}".encode(), environ)
+        self.assertEqual(rc, POWEROFF, out)
+        self.assertNotIn("volume keeper did not finish", out)
 
 
 @unittest.skipIf(SKIP, SKIP)

@@ -38,6 +38,7 @@ FixedLine<24 + kMaxTimes * 21> g_restarts_var;
 FixedLine<48> g_kmsg_var;
 FixedLine<48 + kMaxKept * 11> g_input_var;
 FixedLine<1024> g_rescue_var;
+FixedLine<48> g_keeper_var;
 char g_ioport_var[] = "MICROBEAM_IOPORT=inherited";
 
 std::atomic<long> g_owner{0};  // the tid carrying out the end, 0 before
@@ -48,7 +49,8 @@ long Tid() { return syscall(SYS_gettid); }
 
 bool IsOurs(std::string_view entry) {
   for (std::string_view name : {kRestartsEnv, std::string_view(kKernelLogFdEnv), std::string_view(kRescueEnv),
-                                std::string_view(kIoPortEnv), std::string_view(kInputFdsEnv)}) {
+                                std::string_view(kIoPortEnv), std::string_view(kInputFdsEnv),
+                                std::string_view(kVolumeKeeperEnv)}) {
     if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') return true;
   }
   return false;
@@ -89,6 +91,11 @@ void KeepInputFdsAcrossReExec(std::span<const int> fds) {
   std::sort(g_kept, g_kept + g_kept_count);
 }
 
+void KeepVolumeKeeperAcrossReExec(int pid) {
+  g_keeper_var.Clear();
+  if (pid > 1) g_keeper_var << kVolumeKeeperEnv << "=" << pid;
+}
+
 bool ClaimTheEnd() {
   long expected = 0;
   return g_owner.compare_exchange_strong(expected, Tid());
@@ -107,7 +114,7 @@ int RequestedAction() { return g_requested.load(); }
 
 bool ReExecInit(bool record_restart, const char* rescue_reason) {
   size_t n = g_env_count;
-  char* envp[kMaxEnv + 5];
+  char* envp[kMaxEnv + 7];  // ours: restarts, kernel log, input fds, rescue, I/O port, keeper; then NULL
   std::memcpy(envp, g_envp, n * sizeof(char*));
   g_restarts_var.Clear();
   g_restarts_var << kRestartsEnv << "=";
@@ -122,6 +129,7 @@ bool ReExecInit(bool record_restart, const char* rescue_reason) {
     envp[n++] = g_rescue_var.data();
   }
   if (g_ioport) envp[n++] = g_ioport_var;
+  if (!g_keeper_var.view().empty()) envp[n++] = g_keeper_var.data();
   envp[n] = nullptr;
   // No fd of the old BEAM (its listening sockets above all) may survive into the new one:
   // all are closed but stdio and the kept ones, which lose close-on-exec.

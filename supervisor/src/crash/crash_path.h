@@ -26,6 +26,11 @@ void PrepareCrashPath(const CrashPathSetup& setup);
 // re-exec too. Call before erl_start (the watcher itself never re-execs).
 void KeepInputFdsAcrossReExec(std::span<const int> fds);
 
+// The volume keeper's PID (storage/data_volume.h), passed to the next PID 1 so that it
+// adopts exactly that child, not whatever orphan bears the keeper's name. Call before
+// erl_start.
+void KeepVolumeKeeperAcrossReExec(int pid);
+
 // The one-owner hand-off: the first thread to claim the end carries it out (true);
 // any other (a second abort on another scheduler, the watcher timing out meanwhile)
 // gets false and must Park().
@@ -57,5 +62,6 @@ inline constexpr char kKernelLogFdEnv[] = "MICROBEAM_KMSG_FD";
 inline constexpr char kRescueEnv[] = "MICROBEAM_RESCUE";
 inline constexpr char kIoPortEnv[] = "MICROBEAM_IOPORT";
 inline constexpr char kInputFdsEnv[] = "MICROBEAM_INPUT_FDS";
+inline constexpr char kVolumeKeeperEnv[] = "MICROBEAM_VOLUME_KEEPER";
 
 }  // namespace microbeam

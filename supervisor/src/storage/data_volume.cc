@@ -9,11 +9,14 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "crash/crash_path.h"
 #include "crash/fixed_line.h"
 #include "guard/privileges.h"
 #include "lifecycle/processes.h"
@@ -96,11 +99,15 @@ sys::Closed CloseOne(const char* target) {
   _exit(worst);
 }
 
-// The keeper a restarted PID 1 inherited: its child by that name.
+// The keeper a restarted PID 1 inherited: the child the previous PID 1 named in
+// kVolumeKeeperEnv, if it still is a keeper (a name alone could be any orphan's).
 pid_t FindKeeper() {
+  const char* named = std::getenv(kVolumeKeeperEnv);
+  int pid = 0;
+  if (named == nullptr || !absl::SimpleAtoi(named, &pid) || pid <= 1) return -1;
   pid_t found = -1;
   sys::ForEachProcess([&](const ProcStat& p) {
-    if (IsVolumeKeeper(p) && p.state != 'Z') found = p.pid;
+    if (p.pid == pid && IsVolumeKeeper(p) && p.state != 'Z') found = p.pid;
   });
   return found;
 }
@@ -181,6 +188,7 @@ std::string StartVolumeKeeper(const Config& config) {
   if (g_target_count == 0 || g_keeper > 0) return "";
   if (pid_t inherited = FindKeeper(); inherited > 0) {
     g_keeper = inherited;
+    KeepVolumeKeeperAcrossReExec(g_keeper);
     return "";
   }
   constexpr uint64_t kSysAdmin = uint64_t{1} << 21;
@@ -190,6 +198,7 @@ std::string StartVolumeKeeper(const Config& config) {
   if (pid < 0) return absl::StrCat("microbeam: the volume keeper: fork: ", strerror(errno),
                                    "; the volumes will only be synced at the end");
   g_keeper = pid;
+  KeepVolumeKeeperAcrossReExec(g_keeper);
   return "";
 }
 
