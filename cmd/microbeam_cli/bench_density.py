@@ -16,6 +16,9 @@ answer 200 again. Variants, all under the same conditions (machine, -m, -smp, TC
   the translated code is most of what QEMU adds to the guest's RAM (QEMU 7.2 lets it
   grow to 1 GiB; KVM has none), and a cap costs a boot little as long as the boot's
   code fits;
+- the smaller cap with one vCPU (`-smp 1`) instead of two: one vCPU thread, its TCG
+  state and softmmu TLBs, and one BEAM scheduler (or kernel per-CPU area) less in the
+  guest; an idle guest needs no second one, a boot takes a little longer;
 - MicroBEAM restored from one snapshot (taken with and without reporting), GUESTS copies:
   QEMU loads the saved RAM into each copy's own memory, so they share nothing;
 - and restored from a snapshot whose RAM is a file of its own (`memory-backend-file`,
@@ -43,6 +46,8 @@ class DensitySettings:
     guests: int = 16              # at once, per variant
     memory: int = 256             # MiB, for both systems (the baseline's floor is 166)
     settle_s: float = 15.0        # idle before sampling (page reporting waits 2 s, then works)
+    smp: int = 2                  # vCPUs per guest, both systems
+    one_vcpu: bool = True         # the rows with -smp 1 (the small cache, with and without KSM)
     tcg_cache_mib: int = 32       # the capped variants' tb-size
     small_cache_mib: int = 16     # the smaller cap's (8 made a boot 3.4 times as long)
     boot_timeout: float = 300.0
@@ -56,6 +61,7 @@ class DensitySettings:
 
 
 QUICK = DensitySettings(guests=2, settle_s=5.0)
+ONE_VCPU = ", -smp 1"
 
 
 @dataclass
@@ -69,6 +75,7 @@ class Variant:
     small_pages: bool = False     # guest RAM from a memfd: 4 KiB pages, not QEMU's THP
     ksm: str = ""                 # "ram": the host's KSM on (QEMU marks the guest's RAM mergeable)
     before: str = ""              # a KSM row: the row its fleet is, read before KSM is turned on
+    smp: int = 2                  # vCPUs
 
 
 def variants(settings: DensitySettings):
@@ -76,27 +83,29 @@ def variants(settings: DensitySettings):
     the ones above it): free page reporting, TCG's code cache capped, guest RAM in 4 KiB
     pages; then, from the capped row (QEMU's own RAM again), the host's KSM, and a smaller
     code cache without and with KSM (a KSM row's fleet is read first without it: that is
-    the row it names in `before`); then our restored copies."""
-    cap, small = settings.tcg_cache_mib, settings.small_cache_mib
+    the row it names in `before`), the same with one vCPU; then our restored copies."""
+    cap, small, smp = settings.tcg_cache_mib, settings.small_cache_mib, settings.smp
     out = []
     for label, system in (("MicroBEAM", "microbeam"), ("baseline", "baseline")):
         if system == "baseline" and not settings.baseline:
             continue
-        out += [Variant(label, system, False),
-                Variant(f"{label} + reporting", system, True),
-                Variant(f"{label} + TCG cache {cap}M", system, True, tb_size=cap),
-                Variant(f"{label} + 4 KiB pages", system, True, tb_size=cap, small_pages=True)]
+        out += [Variant(label, system, False, smp=smp),
+                Variant(f"{label} + reporting", system, True, smp=smp),
+                Variant(f"{label} + TCG cache {cap}M", system, True, tb_size=cap, smp=smp),
+                Variant(f"{label} + 4 KiB pages", system, True, tb_size=cap, small_pages=True, smp=smp)]
         if settings.ksm:    # KSM merges private anonymous pages: QEMU's RAM, not the memfd's
-            out += [Variant(f"{label} + KSM", system, True, tb_size=cap, ksm="ram",
-                            before=f"{label} + TCG cache {cap}M"),
-                    Variant(f"{label} + TCG cache {small}M", system, True, tb_size=small),
-                    Variant(f"{label} + TCG cache {small}M, KSM", system, True, tb_size=small, ksm="ram",
-                            before=f"{label} + TCG cache {small}M")]
+            out += [Variant(f"{label} + KSM", system, True, tb_size=cap, ksm="ram", smp=smp,
+                            before=f"{label} + TCG cache {cap}M")]
+            for n in [smp] + ([1] if settings.one_vcpu and smp != 1 else []):
+                small_row = Variant(f"{label} + TCG cache {small}M{'' if n == smp else ONE_VCPU}", system,
+                                    True, tb_size=small, smp=n)
+                out += [small_row, dataclasses.replace(small_row, name=f"{small_row.name}, KSM", ksm="ram",
+                                                       before=small_row.name)]
     if settings.restored:
-        out += [Variant("MicroBEAM restored", "microbeam", False, restored=True),
-                Variant("MicroBEAM restored + reporting", "microbeam", True, restored=True),
+        out += [Variant("MicroBEAM restored", "microbeam", False, restored=True, smp=smp),
+                Variant("MicroBEAM restored + reporting", "microbeam", True, restored=True, smp=smp),
                 Variant("MicroBEAM restored, RAM file", "microbeam", True, restored=True,
-                        shared_ram=True)]
+                        shared_ram=True, smp=smp)]
     return out
 
 
@@ -194,7 +203,7 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
                     g = snapshot.RestoredGuest(state)
                 else:
                     g = Guest(system.kernel, system.initrd, append="panic=-1", memory=settings.memory,
-                              accel="tcg", machine=system.machine,
+                              smp=variant.smp, accel="tcg", machine=system.machine,
                               accel_opts=f"tb-size={variant.tb_size}" if variant.tb_size else "",
                               extra_args=balloon_args(system.machine, variant.reporting)
                               + (small_pages_args(settings.memory) if variant.small_pages else []))
@@ -227,7 +236,7 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
     def row(samples, drop, **more):
         out = dreport.summarise(samples)
         out.update({"system": variant.system, "reporting": variant.reporting, "restored": variant.restored,
-                    "tb_size_mib": variant.tb_size, "small_pages": variant.small_pages,
+                    "tb_size_mib": variant.tb_size, "small_pages": variant.small_pages, "smp": variant.smp,
                     "memory_mib": settings.memory, "host_available_drop_kib": drop, "samples": samples, **more})
         return out
 
@@ -240,7 +249,8 @@ def fleet(variant: Variant, system, settings: DensitySettings, say, first_200, s
         out = {"before": row(before[0], before[1])}
         if ksm.get("unavailable"):
             out.update({"system": variant.system, "reporting": variant.reporting, "restored": False,
-                        "tb_size_mib": variant.tb_size, "ksm": variant.ksm, "unavailable": ksm["unavailable"]})
+                        "tb_size_mib": variant.tb_size, "smp": variant.smp, "ksm": variant.ksm,
+                        "unavailable": ksm["unavailable"]})
         else:
             out.update(row(samples, available_before - available_after, ksm=variant.ksm, ksm_counters=ksm))
     say(f"  {variant.name}: {out.get('serving', 0)}/{settings.guests} serving; PSS per guest "
@@ -263,7 +273,7 @@ def measure(systems: dict, settings: DensitySettings, say, first_200) -> dict:
         for v in rows:
             if v.name in read_by_ksm:
                 continue    # read by the KSM row's fleet before KSM is on
-            say(f"[bench density] {settings.guests} x {v.name} (-m {settings.memory}, tcg)")
+            say(f"[bench density] {settings.guests} x {v.name} (-m {settings.memory} -smp {v.smp}, tcg)")
             state = None
             if v.restored:
                 key = (v.reporting, v.shared_ram)
@@ -276,7 +286,7 @@ def measure(systems: dict, settings: DensitySettings, say, first_200) -> dict:
                         extra += shared_ram_args(Path(d) / f"{name}.ram", settings.memory)
                     try:
                         snapshot.take(ours.kernel, ours.initrd, state, memory=settings.memory,
-                                      accel="tcg", machine=ours.machine, say=lambda m: None,
+                                      smp=v.smp, accel="tcg", machine=ours.machine, say=lambda m: None,
                                       extra_args=extra,
                                       settle_s=settings.settle_s if v.reporting else 0.0)
                     except (snapshot.SnapshotError, GuestError, OSError) as e:

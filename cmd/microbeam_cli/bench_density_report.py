@@ -66,8 +66,8 @@ def median(variant: dict, key="pss_kib"):
 
 def ratios(variants: dict) -> dict:
     """Each of our variants against the baseline under the same conditions (the same
-    free page reporting, TCG code cache, page size and KSM settings): median PSS per
-    guest, ours / theirs."""
+    free page reporting, TCG code cache, page size, vCPUs and KSM settings): median PSS
+    per guest, ours / theirs."""
     out = {}
     for name, v in variants.items():
         if v.get("system") != "microbeam":
@@ -76,6 +76,7 @@ def ratios(variants: dict) -> dict:
                      if b.get("system") == "baseline" and b.get("reporting") == v.get("reporting")
                      and b.get("tb_size_mib", 0) == v.get("tb_size_mib", 0)
                      and b.get("small_pages", False) == v.get("small_pages", False)
+                     and b.get("smp") == v.get("smp")
                      and b.get("ksm", "") == v.get("ksm", "") and not b.get("restored")),
                     None)
         out[name] = report.ratio(median(v), median(base))

@@ -1,7 +1,7 @@
 """`microbeam bench --density`: its pure parts (reading QEMU's memory from /proc, the
 summary, ratios, table, chart layout), and one small run end to end (two guests of each
 of our kinds at once: booted and restored, with and without free page reporting, with
-TCG's code cache capped, with the host's KSM if this is root): each
+TCG's code cache capped, with one vCPU, with the host's KSM if this is root): each
 guest serves, each QEMU's PSS and guest RAM are read. Not a timed test: the figures come
 from the full run (docs/benchmarks.md, "Density").
 
@@ -110,6 +110,34 @@ class CodeCacheCap(unittest.TestCase):
              "b": {**variant("baseline", True, 400, 200), "tb_size_mib": 0},
              "c": {**variant("baseline", True, 200, 150), "tb_size_mib": 32}}
         self.assertAlmostEqual(dreport.ratios(d)["a"], 0.5)
+
+
+class OneVcpu(unittest.TestCase):
+    def test_smp_1_rows_for_both_systems_after_the_small_cache(self):
+        rows = {v.name: v for v in bench_density.variants(bench_density.DensitySettings())}
+        for label in ("MicroBEAM", "baseline"):
+            one, ksm = rows[f"{label} + TCG cache 16M, -smp 1"], rows[f"{label} + TCG cache 16M, -smp 1, KSM"]
+            self.assertEqual((one.smp, one.tb_size, one.reporting, one.ksm), (1, 16, True, ""))
+            self.assertEqual((ksm.smp, ksm.ksm, ksm.before), (1, "ram", one.name))
+            self.assertEqual(rows[f"{label} + TCG cache 16M, KSM"].smp, 2)
+        self.assertEqual({v.smp for n, v in rows.items() if "-smp 1" not in n}, {2})
+        names = [v.name for v in bench_density.variants(bench_density.DensitySettings(one_vcpu=False))]
+        self.assertFalse([n for n in names if "-smp 1" in n])
+        self.assertIn("MicroBEAM + TCG cache 16M, KSM", names)
+
+    def test_smp_reaches_qemu(self):
+        from microbeam_cli import qemucmd
+        argv = qemucmd.qemu_argv(qemucmd.VMConfig(kernel="k", initrd="i", accel="tcg", smp=1))
+        self.assertEqual(argv[argv.index("-smp") + 1], "1")
+
+    def test_ratio_is_against_the_baseline_with_as_many_vcpus(self):
+        d = {"ours 1": {**variant("microbeam", True, 100, 50), "tb_size_mib": 16, "smp": 1},
+             "ours 2": {**variant("microbeam", True, 120, 60), "tb_size_mib": 16, "smp": 2},
+             "theirs 2": {**variant("baseline", True, 400, 300), "tb_size_mib": 16, "smp": 2},
+             "theirs 1": {**variant("baseline", True, 200, 150), "tb_size_mib": 16, "smp": 1}}
+        r = dreport.ratios(d)
+        self.assertAlmostEqual(r["ours 1"], 0.5)
+        self.assertAlmostEqual(r["ours 2"], 0.3)
 
 
 class Summary(unittest.TestCase):
@@ -271,8 +299,8 @@ class SmallRun(unittest.TestCase):
         ksm_before = {n: (host_ksm.SYSFS / n).read_text() for n in host_ksm.TUNABLES} \
             if not host_ksm.unavailable() else None
         result = bench_density.measure({"microbeam": ours}, settings, lambda m: None, bench.wait_first_200)
-        self.assertEqual(len(result["variants"]), 10)
-        for name in ("MicroBEAM + KSM", "MicroBEAM + TCG cache 16M, KSM"):
+        self.assertEqual(len(result["variants"]), 12)
+        for name in ("MicroBEAM + KSM", "MicroBEAM + TCG cache 16M, KSM", "MicroBEAM + TCG cache 16M, -smp 1, KSM"):
             v = result["variants"].pop(name)
             if ksm_before is None:
                 self.assertTrue(v["unavailable"], name)
