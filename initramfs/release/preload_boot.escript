@@ -20,10 +20,15 @@
 %% own code path decides) and Elixir's consolidated protocols (the consolidated version
 %% must win over the one in elixir's ebin, and only the code path orders that). The
 %% parser family that assemble.escript takes out of the first primLoad is moved when the
-%% profile has it: OTP 27's code server loads erl_features, and with it erl_scan and
-%% erl_parse, at every start (the profile no longer comes from an -eval, which loaded
-%% them itself). Bad input: one line naming the file, exit 1.
+%% profile has it (the profile no longer comes from an -eval, which loaded it itself);
+%% ?LAZY never is. Bad input: one line naming the file, exit 1.
 -mode(compile).
+
+%% Never preloaded: the modules the code server loads itself as it starts
+%% (code:load_code_server_prerequisites/0). On OTP 25, erl_features preloaded by the boot
+%% script hung a release that reads a sys.config (tests/release/test_tls.py): its boot
+%% never reached the applications' start.
+-define(LAZY, [erl_features, beam_lib]).
 
 %% Modules per added primLoad. Init holds every module of a primLoad prepared until the
 %% last one is, and prepares up to 32 at once: one batch of ~70 modules took the demo's
@@ -59,7 +64,7 @@ run(Root, RelVsn, Profile, Assembled) ->
             {error, Reason} -> fail("cannot read ~ts: ~ts", [Assembled, file:format_error(Reason)])
         end,
     Consolidated = consolidated(filename:join([Root, "releases", RelVsn, "consolidated"])),
-    {New, Moved} = rewrite(Instrs, Wanted -- Consolidated, Root),
+    {New, Moved} = rewrite(Instrs, Wanted -- (?LAZY ++ Consolidated), Root),
     ok = file:write_file(BootFile, term_to_binary({script, Id, New})),
     Plain = store_plain(Wanted, Root, RelVsn),
     io:format("preload_boot: ~b of ~b profiled modules loaded with the first primLoad of ~ts; "
