@@ -93,6 +93,14 @@ std::string Rejected(std::string_view key, std::string_view value, std::string_v
                       ShownValue(fallback, 2 * kShownValueMax));
 }
 
+// A boolean key (0|1, true|false, yes|no, on|off): sets FIELD, or keeps it and says so.
+Setter BoolSetter(std::string_view key, bool Config::*field) {
+  return [key, field](std::string_view v, Config& c) -> std::string {
+    if (ParseBool(v, c.*field)) return "";
+    return Rejected(key, v, "not a boolean (0|1)", c.*field ? "1" : "0");
+  };
+}
+
 const std::map<std::string_view, Setter>& Setters() {
   static const auto* setters = new std::map<std::string_view, Setter>{
       {"microbeam.exit",
@@ -163,11 +171,7 @@ const std::map<std::string_view, Setter>& Setters() {
          }
          return Rejected("microbeam.release", v, "not an absolute path", c.release_root);
        }},
-      {"microbeam.debug_exit",
-       [](std::string_view v, Config& c) -> std::string {
-         if (ParseBool(v, c.debug_exit)) return "";
-         return Rejected("microbeam.debug_exit", v, "not a boolean (0|1)", c.debug_exit ? "1" : "0");
-       }},
+      {"microbeam.debug_exit", BoolSetter("microbeam.debug_exit", &Config::debug_exit)},
       {"microbeam.eval",
        [](std::string_view v, Config& c) -> std::string {
          // Base64 (RFC 4648, either alphabet), so that an expression's quotes, blanks and
@@ -179,21 +183,13 @@ const std::map<std::string_view, Setter>& Setters() {
          }
          return Rejected("microbeam.eval", v, "not a base64-encoded Erlang expression", "none");
        }},
-      {"microbeam.memory_guard",
-       [](std::string_view v, Config& c) -> std::string {
-         if (ParseBool(v, c.guard_memory)) return "";
-         return Rejected("microbeam.memory_guard", v, "not a boolean (0|1)", c.guard_memory ? "1" : "0");
-       }},
+      {"microbeam.memory_guard", BoolSetter("microbeam.memory_guard", &Config::guard_memory)},
       {"microbeam.poweroff",
        [](std::string_view v, Config& c) -> std::string {
          if (v == "acpi" || v == "reboot") return c.poweroff_by_reboot = (v == "reboot"), "";
          return Rejected("microbeam.poweroff", v, "not acpi|reboot", c.poweroff_by_reboot ? "reboot" : "acpi");
        }},
-      {"microbeam.dhcp",
-       [](std::string_view v, Config& c) -> std::string {
-         if (ParseBool(v, c.dhcp)) return "";
-         return Rejected("microbeam.dhcp", v, "not a boolean (0|1)", c.dhcp ? "1" : "0");
-       }},
+      {"microbeam.dhcp", BoolSetter("microbeam.dhcp", &Config::dhcp)},
       {"microbeam.tmp_size",
        [](std::string_view v, Config& c) -> std::string {
          if (ValidTmpfsSize(v)) return c.tmp_size = std::string(v), "";
@@ -208,11 +204,7 @@ const std::map<std::string_view, Setter>& Setters() {
          if (DataMount(v).ok()) return c.data_device = std::string(v), "";
          return Rejected("microbeam.data", v, "not a device path under /dev", "no data volume");
        }},
-      {"microbeam.data_required",
-       [](std::string_view v, Config& c) -> std::string {
-         if (ParseBool(v, c.data_required)) return "";
-         return Rejected("microbeam.data_required", v, "not a boolean (0|1)", c.data_required ? "1" : "0");
-       }},
+      {"microbeam.data_required", BoolSetter("microbeam.data_required", &Config::data_required)},
       {"microbeam.mount",
        [](std::string_view v, Config& c) -> std::string {
          absl::StatusOr<MountSpec> m = ParseMountSpec(v);
@@ -257,11 +249,7 @@ const std::map<std::string_view, Setter>& Setters() {
          if (std::string why = CwdError(v); !why.empty()) return Rejected("microbeam.cwd", v, why, "/");
          return c.cwd = std::string(v), "";
        }},
-      {"microbeam.seed_credit",
-       [](std::string_view v, Config& c) -> std::string {
-         if (ParseBool(v, c.seed_credit)) return "";
-         return Rejected("microbeam.seed_credit", v, "not a boolean (0|1)", c.seed_credit ? "1" : "0");
-       }},
+      {"microbeam.seed_credit", BoolSetter("microbeam.seed_credit", &Config::seed_credit)},
   };
   return *setters;
 }
